@@ -1,0 +1,1779 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Module 06: Autograd
+#
+# Training a network means nudging every parameter a little in the direction that lowers the loss, and that
+# direction is the **gradient**: one partial derivative per parameter. A small network has thousands of
+# parameters, a large one billions; nobody derives those by hand. Every framework (PyTorch, TensorFlow, JAX)
+# therefore ships an *automatic differentiation* engine, and in this module you build one.
+#
+# The idea fits in two sentences. While the forward pass runs, every operation leaves a note on its result
+# saying *which operation made me, and from which inputs*; those notes form a **computation graph**. Calling
+# `loss.backward()` walks the graph from the loss back to the parameters, and at each note applies that
+# operation's local derivative rule (the **chain rule**), so every parameter ends up with its `.grad`.
+#
+# What you will write:
+#
+# | part | you implement | the idea |
+# |---|---|---|
+# | 1 | `Function` | a graph node that remembers its inputs |
+# | 2 | `AddBackward`, `MulBackward`, `MatmulBackward`, ... | one local derivative rule per operation |
+# | 3 | `unbroadcast` | a broadcast input gets the *sum* of its gradients |
+# | 4 | `backward` | the reverse walk over the graph, in topological order |
+# | 5 | `zero_grad`, `detach`, `retain_grad` | managing accumulated gradients |
+# | 6 | `enable_autograd` | teaching the module-01 `Tensor` (and modules 02 and 04) to record graphs |
+#
+# Then we check everything numerically with `gradcheck`, look at how much memory a graph holds, and train a
+# real classifier with nothing but your engine and plain gradient descent.
+#
+# Not in scope: gradients of gradients (PyTorch's `create_graph=True`), fused GPU kernels, and gradient
+# checkpointing (we only *measure* the memory it would save).
+
+# %%
+#| default_exp core.autograd
+
+# %%
+#| export
+import functools
+
+import numpy as np
+
+from tinytorch.core.tensor import Tensor
+from tinytorch.core.activations import ReLU, Sigmoid, Tanh, GELU, Softmax
+from tinytorch.core.losses import MSELoss, BinaryCrossEntropyLoss, CrossEntropyLoss
+
+# %%
+# Used only by this notebook's experiments and demo (not exported).
+import sys
+import time
+
+from tinytorch.core.layers import Linear
+
+# %% [markdown]
+# ## 1. Computation graphs
+#
+# Write `y = x * 3 + 1`. Python evaluates it in two steps, and so builds a small graph:
+#
+# ```
+# forward:   x ──[mul 3]──> t ──[add 1]──> y
+# backward:  x.grad <──[MulBackward]── t's grad <──[AddBackward]── dy/dy = 1
+# ```
+#
+# Each result tensor keeps a reference to the **node** that created it, in its `_grad_fn` attribute (module 01
+# already reserved the slot; it is `None` for tensors you create yourself, the *leaves*). The node stores the
+# operation's inputs, because the backward rule needs them: for `z = a * b` the gradient reaching `a` is
+# `grad_z * b`, so `b` must still be around when the backward pass runs. That is autograd's central trade:
+# **memory for the saved inputs, in exchange for a backward pass that costs about as much as the forward.**
+# We measure that memory in section 11.
+#
+# Two switches decide whether a graph is recorded at all:
+#
+# - `requires_grad`: only operations with at least one input that requires grad record a node. Data and labels
+#   don't need gradients, parameters do; opting in keeps graphs small.
+# - **grad mode**: inside `with no_grad():` nothing is recorded, which is what you want for evaluation.
+#
+# The flag and the helper that attaches a node to a result are given; read them, they are the whole of "graph
+# recording".
+
+# %%
+#| export
+_grad_enabled = True   # grad mode: False inside `with no_grad():`
+
+
+class no_grad:
+    """Context manager: inside `with no_grad():` operations record no graph. Nests freely."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, False
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+
+def is_grad_enabled():
+    """True unless we are inside `with no_grad():`."""
+    return _grad_enabled
+
+
+def _attach(out, node):
+    """Make `out` a graph node created by `node`, if grad mode is on and some input requires grad."""
+    if _grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in node.saved_tensors):
+        out.requires_grad = True
+        out._grad_fn = node
+    return out
+
+# %% [markdown]
+# ## 2. The chain rule
+#
+# If `z = f(g(x))` then `dz/dx = dz/dg · dg/dx`: walk from the output back to the input and multiply the local
+# derivatives met on the way. With tensors the "multiply" is a *vector-Jacobian product*: a node receives
+# `grad_output` (the gradient of the final scalar loss with respect to its output, same shape as the output)
+# and returns the gradient with respect to each input (same shape as that input). It never needs the full
+# Jacobian matrix.
+#
+# Two facts turn this into an algorithm:
+#
+# 1. **Each node only knows its own rule.** `MulBackward` knows nothing about the network around it.
+# 2. **Paths add up.** When a tensor feeds several operations (a shared weight, or `x * x`), the gradients
+#    arriving from each use are *summed*.
+#
+# Our referee throughout is the **central difference** `(f(x+h) - f(x-h)) / 2h`, which approximates a
+# derivative with error of order `h²`. The helper below applies it to plain NumPy functions, in float64; the
+# tests of your backward rules compare against it. (Section 9's `gradcheck` does the same for whole graphs.)
+
+# %%
+def numerical_grads(f, *arrays, upstream=None, h=1e-6):
+    """Central-difference gradients of sum(f(*arrays) * upstream) with respect to each array (float64)."""
+    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    out = np.asarray(f(*arrays), dtype=np.float64)
+    upstream = np.ones_like(out) if upstream is None else np.asarray(upstream, dtype=np.float64)
+    grads = []
+    for a in arrays:
+        g = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            old = a[i]
+            a[i] = old + h
+            plus = np.sum(np.asarray(f(*arrays)) * upstream)
+            a[i] = old - h
+            minus = np.sum(np.asarray(f(*arrays)) * upstream)
+            a[i] = old
+            g[i] = (plus - minus) / (2 * h)
+        grads.append(g)
+    return grads
+
+
+# The chain rule, checked numerically: d/dx sin(x²) = cos(x²) · 2x
+x0 = np.array([0.7])
+print("chain rule:", np.cos(x0 ** 2) * 2 * x0, " central difference:",
+      numerical_grads(lambda x: np.sin(x ** 2), x0)[0])
+
+# %% [markdown]
+# ## 3. `Function`: the graph node
+#
+# Every backward rule is a subclass of `Function`. The constructor receives the operation's input tensors and
+# keeps them in `saved_tensors`; `apply(grad_output)` receives the upstream gradient as an `np.ndarray` and
+# returns **a tuple with one gradient per saved tensor**, in the same order. An input that does not require
+# grad gets `None`, so no work is wasted on data or constants.
+#
+# Rules that need more than the inputs (an axis, the forward output) store it in their own `__init__`.
+
+# %% nbgrader={"grade": false, "grade_id": "function", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class Function:
+    """Base class of every backward rule: remembers the inputs of one operation."""
+
+    def __init__(self, *tensors):
+        """Store the operation's inputs.
+
+        TODO: keep `tensors` (a tuple) in `self.saved_tensors`.
+
+        APPROACH: one assignment.
+
+        HINTS: keep the order: `apply` returns gradients in the same order.
+        """
+        ### BEGIN SOLUTION
+        self.saved_tensors = tensors
+        ### END SOLUTION
+
+    def apply(self, grad_output):
+        """Return one gradient (np.ndarray or None) per saved tensor. Subclasses implement this."""
+        raise NotImplementedError(f"{type(self).__name__}.apply is not implemented")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+# %% nbgrader={"grade": true, "grade_id": "test-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+def test_unit_function():
+    a, b = Tensor([1.0]), Tensor([2.0])
+    node = Function(a, b)
+    assert node.saved_tensors == (a, b), \
+        f"Function(a, b).saved_tensors should be the tuple (a, b), got {getattr(node, 'saved_tensors', None)!r}"
+    try:
+        node.apply(np.ones(1))
+    except NotImplementedError:
+        pass
+    else:
+        raise AssertionError("Function.apply should raise NotImplementedError: subclasses implement it")
+    ### BEGIN HIDDEN TESTS
+    assert Function().saved_tensors == (), "Function() should save an empty tuple"
+    assert Function(a).saved_tensors[0] is a, "saved_tensors must hold the tensors themselves, not copies"
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_function()
+
+# %% [markdown]
+# ## 4. The backward rules
+#
+# Each rule below is a few lines of NumPy. Write `g` for `grad_output`. Two conventions keep them short:
+#
+# - **Shapes.** Return gradients in the shape the *operation* produced them (for `a + b` with a broadcast `b`,
+#   the full broadcast shape). The engine reduces each gradient to its input's shape with `unbroadcast`
+#   (section 5), so no rule has to.
+# - **`None` for inputs that don't require grad**: check `tensor.requires_grad` before computing.
+#
+# ### 4.1 Arithmetic
+#
+# | operation | gradient for `a` | gradient for `b` |
+# |---|---|---|
+# | `a + b` | `g` | `g` |
+# | `a - b` | `g` | `-g` |
+# | `a * b` | `g * b` | `g * a` |
+# | `a / b` | `g / b` | `-g * a / b²` |
+# | `-a` | `-g` | |
+
+# %% nbgrader={"grade": false, "grade_id": "arithmetic-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def _needs(t):
+    """Does this saved input want a gradient?"""
+    return isinstance(t, Tensor) and t.requires_grad
+
+
+class AddBackward(Function):
+    """z = a + b."""
+
+    def apply(self, grad_output):
+        """TODO: return the gradients for a and b (None for an input that does not require grad).
+
+        APPROACH: both are grad_output, unchanged. HINTS: use `_needs(tensor)`.
+        """
+        a, b = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (grad_output if _needs(a) else None, grad_output if _needs(b) else None)
+        ### END SOLUTION
+
+
+class SubBackward(Function):
+    """z = a - b."""
+
+    def apply(self, grad_output):
+        """TODO: gradients for a and b. APPROACH: g for a, -g for b."""
+        a, b = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (grad_output if _needs(a) else None, -grad_output if _needs(b) else None)
+        ### END SOLUTION
+
+
+class MulBackward(Function):
+    """z = a * b."""
+
+    def apply(self, grad_output):
+        """TODO: gradients for a and b. APPROACH: g * b for a, g * a for b (use the `.data` arrays)."""
+        a, b = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (grad_output * b.data if _needs(a) else None, grad_output * a.data if _needs(b) else None)
+        ### END SOLUTION
+
+
+class DivBackward(Function):
+    """z = a / b."""
+
+    def apply(self, grad_output):
+        """TODO: gradients for a and b.
+
+        APPROACH: d(a/b)/da = 1/b, d(a/b)/db = -a/b².  HINTS: mind the minus sign.
+        """
+        a, b = self.saved_tensors
+        ### BEGIN SOLUTION
+        grad_a = grad_output / b.data if _needs(a) else None
+        grad_b = -grad_output * a.data / b.data ** 2 if _needs(b) else None
+        return grad_a, grad_b
+        ### END SOLUTION
+
+
+class NegBackward(Function):
+    """z = -a."""
+
+    def apply(self, grad_output):
+        """TODO: a one-element tuple holding the gradient for a."""
+        (a,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (-grad_output if _needs(a) else None,)
+        ### END SOLUTION
+
+# %% [markdown]
+# The tests compare each rule with `numerical_grads` using a random, non-uniform `grad_output`: an all-ones
+# upstream gradient hides many bugs (for instance a softmax rule that is wrong only off the diagonal).
+
+# %%
+def _rule_check(rule, forward, *arrays, upstream=None, name="", atol=2e-3, rtol=2e-3):
+    """Compare rule(*tensors).apply(upstream) with central differences; return the rule's gradients."""
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    out = np.asarray(forward(*[np.asarray(a, dtype=np.float64) for a in arrays]))
+    rng = np.random.default_rng(1)
+    upstream = rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1.0, 1.0], out.shape) if upstream is None else upstream
+    got = rule(*tensors).apply(upstream.astype(np.float32))
+    assert isinstance(got, tuple) and len(got) >= len(arrays), \
+        f"{rule.__name__}.apply must return a tuple with one gradient per saved tensor, got {got!r}"
+    expected = numerical_grads(forward, *arrays, upstream=upstream)
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g is not None, f"{rule.__name__}: gradient for input {i} is None but the input requires grad"
+        g = np.asarray(g)
+        assert g.shape == e.shape, \
+            f"{rule.__name__}: gradient for input {i} has shape {g.shape}, expected {e.shape} {name}"
+        worst = np.unravel_index(np.argmax(np.abs(g - e)), e.shape) if e.size else ()
+        assert np.allclose(g, e, atol=atol, rtol=rtol), \
+            (f"{rule.__name__}: gradient for input {i} is wrong at {worst}: expected {e[worst]:.5f}, "
+             f"got {g[worst]:.5f} {name}")
+    return got
+
+# %% nbgrader={"grade": true, "grade_id": "test-arithmetic-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_unit_arithmetic_backward():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 3)), rng.uniform(0.5, 2.0, size=(2, 3)) * rng.choice([-1, 1], (2, 3))
+    _rule_check(AddBackward, lambda a, b: a + b, a, b)
+    _rule_check(SubBackward, lambda a, b: a - b, a, b, name="(a - b: the gradient for b is -grad_output)")
+    _rule_check(MulBackward, lambda a, b: a * b, a, b, name="(a * b: a's gradient uses b, and b's uses a)")
+    _rule_check(DivBackward, lambda a, b: a / b, a, b, name="(a / b: b's gradient is -g * a / b**2)")
+    _rule_check(NegBackward, lambda a: -a, a)
+    const = Tensor([2.0])
+    assert MulBackward(Tensor([3.0], requires_grad=True), const).apply(np.ones(1))[1] is None, \
+        "MulBackward: an input with requires_grad=False should get None, not an array"
+    ### BEGIN HIDDEN TESTS
+    g = np.array([[1.0, -2.0, 0.5]])
+    x, y = Tensor([[1.0, 2.0, 4.0]], requires_grad=True), Tensor([[2.0, -1.0, 0.5]], requires_grad=True)
+    assert np.allclose(SubBackward(x, y).apply(g)[1], -g), "SubBackward: sign of b's gradient"
+    assert np.allclose(DivBackward(x, y).apply(g)[1], -g * x.data / y.data ** 2), "DivBackward: b's gradient"
+    assert np.allclose(DivBackward(x, y).apply(g)[0], g / y.data), "DivBackward: a's gradient"
+    assert AddBackward(Tensor([1.0]), x).apply(g)[0] is None, "AddBackward: None for a constant"
+    assert SubBackward(x, Tensor([1.0])).apply(g)[1] is None, "SubBackward: None for a constant"
+    assert DivBackward(Tensor([1.0]), x).apply(g)[0] is None, "DivBackward: None for a constant"
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_arithmetic_backward()
+
+# %% [markdown]
+# ### 4.2 Matrix multiplication
+#
+# For `Z = A @ B` with `A: (n, k)`, `B: (k, m)`, `Z: (n, m)`:
+#
+# - `grad_A = g @ Bᵀ`, shape `(n, m) @ (m, k) = (n, k)`: the shape of A, as it must be;
+# - `grad_B = Aᵀ @ g`, shape `(k, n) @ (n, m) = (k, m)`: the shape of B.
+#
+# If you forget which operand to transpose, **check the shapes**: only one arrangement fits. For stacks of
+# matrices (`(batch, n, k)`) "transpose" means swapping the *last two* axes, `np.swapaxes(x, -1, -2)`; a
+# batch dimension that was broadcast (a weight shared by every sample) is summed by the engine.
+#
+# 1-D operands follow `np.matmul`: a vector `a: (k,)` on the left acts as a `(1, k)` row, a vector on the
+# right as a `(k, 1)` column, and that extra axis is dropped from the result. The backward does the same
+# dance: promote, apply the 2-D rule, drop the axis again.
+
+# %% nbgrader={"grade": false, "grade_id": "matmul-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class MatmulBackward(Function):
+    """Z = A @ B, for 2-D, batched (..., n, k) and 1-D operands."""
+
+    def apply(self, grad_output):
+        """TODO: gradients for A and B.
+
+        APPROACH:
+        1. Promote 1-D operands as np.matmul does: A (k,) -> (1, k), B (k,) -> (k, 1); give `g` the matching
+           axis (g[..., None] for a 1-D B first, then g[..., None, :] for a 1-D A).
+        2. grad_A = g @ swapaxes(B, -1, -2);  grad_B = swapaxes(A, -1, -2) @ g.
+        3. Drop the promoted axis again (grad_A[..., 0, :] for a 1-D A, grad_B[..., 0] for a 1-D B).
+
+        HINTS: `T = lambda x: np.swapaxes(x, -1, -2)`. Batch axes that were broadcast are summed by the engine.
+        """
+        a, b = self.saved_tensors
+        A, B, g = a.data, b.data, grad_output
+        ### BEGIN SOLUTION
+        T = lambda x: np.swapaxes(x, -1, -2)
+        if B.ndim == 1:
+            B, g = B[:, None], g[..., None]
+        if A.ndim == 1:
+            A, g = A[None, :], g[..., None, :]
+        grad_a = g @ T(B) if _needs(a) else None
+        grad_b = T(A) @ g if _needs(b) else None
+        if a.data.ndim == 1 and grad_a is not None:
+            grad_a = grad_a[..., 0, :]
+        if b.data.ndim == 1 and grad_b is not None:
+            grad_b = grad_b[..., 0]
+        return grad_a, grad_b
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-matmul-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_unit_matmul_backward():
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
+    g = rng.normal(size=(2, 4))
+    ga, gb = MatmulBackward(Tensor(A, requires_grad=True), Tensor(B, requires_grad=True)).apply(g)
+    for name, got, want in (("A", ga, A), ("B", gb, B)):
+        assert np.shape(got) == want.shape, (
+            f"MatmulBackward: grad for {name} has shape {np.shape(got)}, expected {want.shape} — "
+            "did you transpose the wrong operand?")
+    assert np.allclose(ga, g @ B.T, atol=1e-4), "MatmulBackward: grad for A should be grad_output @ B.T"
+    assert np.allclose(gb, A.T @ g, atol=1e-4), "MatmulBackward: grad for B should be A.T @ grad_output"
+    _rule_check(MatmulBackward, np.matmul, rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 3, 4)),
+                name="(batched: transpose the last two axes with np.swapaxes(x, -1, -2), not .T)")
+    _rule_check(MatmulBackward, np.matmul, rng.normal(size=3), rng.normal(size=(3, 4)),
+                name="(1-D A: treat it as a (1, k) row, then drop that axis)")
+    ### BEGIN HIDDEN TESTS
+    _rule_check(MatmulBackward, np.matmul, rng.normal(size=(2, 3)), rng.normal(size=3), name="(1-D B)")
+    _rule_check(MatmulBackward, np.matmul, rng.normal(size=3), rng.normal(size=3), name="(1-D both)")
+    _rule_check(MatmulBackward, np.matmul, rng.normal(size=(2, 2, 3)), rng.normal(size=(2, 3, 3)), name="(square)")
+    _rule_check(MatmulBackward, np.matmul, rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), name="(square 2-D)")
+    assert MatmulBackward(Tensor(A), Tensor(B, requires_grad=True)).apply(g)[0] is None, "None for constant A"
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_matmul_backward()
+
+# %% [markdown]
+# ### 4.3 Reductions
+#
+# - `sum`: every input element contributed once, so each receives the upstream gradient: **broadcast `g`
+#   back** to the input's shape. When `keepdims=False` the reduced axes are gone from `g`; put them back with
+#   `np.expand_dims(g, axis)` first. (With `axis=None` the output is a scalar, which broadcasts as is.)
+# - `mean`: the same, divided by the number of elements averaged, `input size / output size`.
+# - `max`: only the winning element moved the output, so the gradient goes to it. When several elements tie
+#   for the maximum they **share** it evenly (PyTorch does the same for a full reduction): mask the maxima and
+#   divide the mask by how many there are.
+
+# %% nbgrader={"grade": false, "grade_id": "reduction-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class _ReduceBackward(Function):
+    """Shared constructor for sum/mean/max: remembers axis and keepdims."""
+
+    def __init__(self, x, axis=None, keepdims=False):
+        super().__init__(x)
+        self.axis, self.keepdims = axis, keepdims
+
+    def _expand(self, g):
+        """Give g back the reduced axes (size 1), so it broadcasts against the input."""
+        return g if self.keepdims or self.axis is None else np.expand_dims(g, self.axis)
+
+
+class SumBackward(_ReduceBackward):
+    def apply(self, grad_output):
+        """TODO: broadcast the (expanded) upstream gradient to x's shape.
+
+        APPROACH: `np.broadcast_to(self._expand(grad_output), x.shape)`.
+        """
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (np.broadcast_to(self._expand(grad_output), x.shape),)
+        ### END SOLUTION
+
+
+class MeanBackward(_ReduceBackward):
+    def apply(self, grad_output):
+        """TODO: like SumBackward, divided by the count of averaged elements (x.size / grad_output.size)."""
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        count = x.data.size / max(np.size(grad_output), 1)
+        return (np.broadcast_to(self._expand(grad_output), x.shape) / count,)
+        ### END SOLUTION
+
+
+class MaxBackward(_ReduceBackward):
+    def apply(self, grad_output):
+        """TODO: send the gradient to the maxima; tied maxima share it evenly.
+
+        APPROACH:
+        1. `top = x.data.max(axis=self.axis, keepdims=True)`; `mask = (x.data == top)`.
+        2. `share = mask / mask.sum(axis=self.axis, keepdims=True)`.
+        3. Return `(share * self._expand(grad_output),)`.
+        """
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        mask = x.data == x.data.max(axis=self.axis, keepdims=True)
+        share = mask / mask.sum(axis=self.axis, keepdims=True)
+        return (share * self._expand(grad_output),)
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-reduction-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def test_unit_reduction_backward():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4))
+    _rule_check(SumBackward, np.sum, x, upstream=np.array(2.0))
+    _rule_check(lambda t: SumBackward(t, axis=1), lambda a: a.sum(axis=1), x,
+                name="(sum over axis 1 without keepdims: expand g before broadcasting)")
+    _rule_check(lambda t: MeanBackward(t, axis=0, keepdims=True), lambda a: a.mean(axis=0, keepdims=True), x,
+                name="(mean: divide by the number of averaged elements)")
+    _rule_check(lambda t: MaxBackward(t, axis=1), lambda a: a.max(axis=1), x,
+                name="(max: the gradient goes to the largest element of each row)")
+    tie = MaxBackward(Tensor([1.0, 3.0, 3.0], requires_grad=True)).apply(np.array(1.0))[0]
+    assert np.allclose(tie, [0.0, 0.5, 0.5]), f"MaxBackward: two tied maxima should share the gradient, got {tie}"
+    ### BEGIN HIDDEN TESTS
+    y = rng.normal(size=(2, 3, 4))
+    _rule_check(lambda t: SumBackward(t, axis=(0, 2)), lambda a: a.sum(axis=(0, 2)), y, name="(tuple axis)")
+    _rule_check(lambda t: MeanBackward(t, axis=-1), lambda a: a.mean(axis=-1), y, name="(negative axis)")
+    _rule_check(MeanBackward, np.mean, y, upstream=np.array(-1.5))
+    _rule_check(lambda t: MaxBackward(t, axis=0, keepdims=True), lambda a: a.max(axis=0, keepdims=True), y)
+    tie = MaxBackward(Tensor([[2.0, 2.0, 2.0, 1.0]], requires_grad=True), axis=1).apply(np.array([3.0]))[0]
+    assert np.allclose(tie, [[1.0, 1.0, 1.0, 0.0]]), "MaxBackward: three ties share 3.0 evenly"
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_reduction_backward()
+
+# %% [markdown]
+# ### 4.4 Shape operations
+#
+# These move numbers without changing them, so the backward moves the gradient back:
+#
+# - `reshape`: reshape `g` to the input's shape.
+# - `transpose(dim0, dim1)` swaps two axes (the last two by default): swapping them again undoes it.
+# - `permute(*axes)`: undo with the inverse permutation, `np.argsort(axes)`.
+# - indexing `x[key]`: scatter `g` into zeros of x's shape at `key`. With an index array an element can be
+#   picked **twice** (`x[[0, 0]]`); both picks must contribute, and `zeros[key] += g` silently keeps only one.
+#   `np.add.at(zeros, key, g)` accumulates correctly.
+
+# %% nbgrader={"grade": false, "grade_id": "shape-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class ReshapeBackward(Function):
+    def __init__(self, x, *shape):
+        super().__init__(x)
+
+    def apply(self, grad_output):
+        """TODO: reshape the gradient to x's shape."""
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (np.reshape(grad_output, x.shape),)
+        ### END SOLUTION
+
+
+class TransposeBackward(Function):
+    def __init__(self, x, dim0=None, dim1=None):
+        super().__init__(x)
+        self.dims = (-2, -1) if dim0 is None else (dim0, dim1)
+
+    def apply(self, grad_output):
+        """TODO: swap the same two axes back (a tensor with fewer than 2 axes was returned unchanged)."""
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        if x.data.ndim < 2:
+            return (grad_output,)
+        return (np.swapaxes(grad_output, *self.dims),)
+        ### END SOLUTION
+
+
+class PermuteBackward(Function):
+    def __init__(self, x, *axes):
+        super().__init__(x)
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        self.axes = [int(a) % max(x.data.ndim, 1) for a in axes]
+
+    def apply(self, grad_output):
+        """TODO: apply the inverse permutation. HINTS: `np.transpose(g, np.argsort(self.axes))`."""
+        ### BEGIN SOLUTION
+        return (np.transpose(grad_output, np.argsort(self.axes)),)
+        ### END SOLUTION
+
+
+class SliceBackward(Function):
+    def __init__(self, x, key):
+        super().__init__(x)
+        self.key = key.data.astype(np.int64) if isinstance(key, Tensor) else key
+
+    def apply(self, grad_output):
+        """TODO: scatter the gradient into zeros of x's shape, accumulating repeated indices.
+
+        APPROACH: `grad = np.zeros_like(x.data)`; `np.add.at(grad, self.key, grad_output)`.
+        """
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        grad = np.zeros_like(x.data)
+        np.add.at(grad, self.key, grad_output)
+        return (grad,)
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-shape-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_unit_shape_backward():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 4))
+    _rule_check(lambda t: ReshapeBackward(t, 6, 4), lambda a: a.reshape(6, 4), x)
+    _rule_check(TransposeBackward, lambda a: np.swapaxes(a, -2, -1), x)
+    _rule_check(lambda t: TransposeBackward(t, 0, 2), lambda a: np.swapaxes(a, 0, 2), x)
+    _rule_check(lambda t: PermuteBackward(t, 2, 0, 1), lambda a: np.transpose(a, (2, 0, 1)), x,
+                name="(permute: undo with the inverse permutation np.argsort(axes))")
+    picked = SliceBackward(Tensor([1.0, 2.0, 3.0], requires_grad=True), [0, 0, 2]).apply(np.array([1.0, 1.0, 1.0]))[0]
+    assert np.allclose(picked, [2.0, 0.0, 1.0]), \
+        f"SliceBackward: x[[0, 0, 2]] picks x[0] twice, so its gradient is 2; got {picked} (use np.add.at)"
+    ### BEGIN HIDDEN TESTS
+    _rule_check(lambda t: SliceBackward(t, (slice(None), 1)), lambda a: a[:, 1], x)
+    _rule_check(lambda t: SliceBackward(t, (0, slice(1, 3), [3, 3, 0])), lambda a: a[0, 1:3, [3, 3, 0]], x)
+    _rule_check(lambda t: PermuteBackward(t, (1, 2, 0)), lambda a: np.transpose(a, (1, 2, 0)), x)
+    _rule_check(lambda t: ReshapeBackward(t, (-1,)), lambda a: a.reshape(-1), x)
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_shape_backward()
+
+# %% [markdown]
+# ### 4.5 Activations
+#
+# The rules for element-wise activations multiply `g` by the local derivative. Sigmoid and tanh are cheapest
+# written with their own **output** `s`, so their nodes store it (`self.out`):
+#
+# - ReLU: `g * (x > 0)`
+# - Sigmoid: `g * s * (1 - s)`
+# - Tanh: `g * (1 - s²)`
+# - GELU (module 02's tanh approximation `0.5·x·(1 + tanh(u))`, `u = c·(x + 0.044715·x³)`, `c = √(2/π)`):
+#   `g * (0.5·(1 + t) + 0.5·x·(1 - t²)·c·(1 + 3·0.044715·x²))` with `t = tanh(u)`.
+#
+# **Softmax** is not element-wise: every output depends on every input along `dim`, so its Jacobian is a full
+# matrix `J = diag(s) - s sᵀ`. You never build it; the vector-Jacobian product simplifies to
+#
+# `grad_x = s * (g - sum(g * s, along dim, keepdims=True))`.
+#
+# Keeping only the diagonal (`g * s * (1 - s)`) is a classic bug: it looks plausible and is wrong.
+
+# %% nbgrader={"grade": false, "grade_id": "activation-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class _ActivationBackward(Function):
+    """Element-wise activation: saves the input x and keeps the output array as `self.out`."""
+
+    def __init__(self, x, out):
+        super().__init__(x)
+        self.out = out.data if isinstance(out, Tensor) else np.asarray(out)
+
+
+class ReLUBackward(_ActivationBackward):
+    def apply(self, grad_output):
+        """TODO: pass the gradient where x > 0, zero elsewhere."""
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        return (grad_output * (x.data > 0),)
+        ### END SOLUTION
+
+
+class SigmoidBackward(_ActivationBackward):
+    def apply(self, grad_output):
+        """TODO: g * s * (1 - s), with s = self.out."""
+        ### BEGIN SOLUTION
+        s = self.out
+        return (grad_output * s * (1 - s),)
+        ### END SOLUTION
+
+
+class TanhBackward(_ActivationBackward):
+    def apply(self, grad_output):
+        """TODO: g * (1 - s**2), with s = self.out."""
+        ### BEGIN SOLUTION
+        return (grad_output * (1 - self.out ** 2),)
+        ### END SOLUTION
+
+
+class GELUBackward(_ActivationBackward):
+    def apply(self, grad_output):
+        """TODO: the derivative of the tanh approximation given above.
+
+        HINTS: clip x to [-20, 20] for u, as the forward does (beyond that the derivative is 0 or 1 anyway).
+        """
+        (x,) = self.saved_tensors
+        ### BEGIN SOLUTION
+        c, k = np.sqrt(2 / np.pi), 0.044715
+        inner = np.clip(x.data, -20, 20)
+        t = np.tanh(c * (inner + k * inner ** 3))
+        return (grad_output * (0.5 * (1 + t) + 0.5 * x.data * (1 - t ** 2) * c * (1 + 3 * k * inner ** 2)),)
+        ### END SOLUTION
+
+
+class SoftmaxBackward(_ActivationBackward):
+    def __init__(self, x, out, dim=-1):
+        super().__init__(x, out)
+        self.dim = dim
+
+    def apply(self, grad_output):
+        """TODO: s * (g - sum(g * s, axis=self.dim, keepdims=True)), with s = self.out."""
+        ### BEGIN SOLUTION
+        s = self.out
+        return (s * (grad_output - np.sum(grad_output * s, axis=self.dim, keepdims=True)),)
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-activation-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def _softmax(a, dim=-1):
+    e = np.exp(a - a.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _gelu(a):
+    inner = np.clip(a, -20, 20)
+    return 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 * inner ** 3)))
+
+
+def _with_out(rule, forward):
+    """A rule constructor for _rule_check: computes the forward output the node stores."""
+    return lambda t: rule(t, Tensor(forward(t.data)))
+
+
+def test_unit_activation_backward():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4)) * 2
+    x[np.abs(x) < 0.05] = 0.3   # stay away from ReLU's kink
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    _rule_check(_with_out(ReLUBackward, lambda a: np.maximum(a, 0)), lambda a: np.maximum(a, 0), x)
+    _rule_check(_with_out(SigmoidBackward, sig), sig, x)
+    _rule_check(_with_out(TanhBackward, np.tanh), np.tanh, x)
+    _rule_check(_with_out(GELUBackward, _gelu), _gelu, x)
+    _rule_check(_with_out(SoftmaxBackward, _softmax), _softmax, x,
+                name="(softmax: the Jacobian is diag(s) - s s^T, not just its diagonal)")
+    ### BEGIN HIDDEN TESTS
+    y = rng.normal(size=(2, 3, 4))
+    _rule_check(lambda t: SoftmaxBackward(t, Tensor(_softmax(t.data, 1)), 1), lambda a: _softmax(a, 1), y,
+                name="(softmax along dim=1)")
+    _rule_check(lambda t: SoftmaxBackward(t, Tensor(_softmax(t.data, 0)), 0), lambda a: _softmax(a, 0), y)
+    big = np.array([-30.0, -3.0, 0.5, 3.0, 25.0])
+    _rule_check(_with_out(GELUBackward, _gelu), _gelu, big)
+    _rule_check(_with_out(SigmoidBackward, sig), sig, big)
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_activation_backward()
+
+# %% [markdown]
+# ### 4.6 Losses
+#
+# A loss reduces predictions and targets to one number, so `g` is a scalar. With `N` the number of elements
+# averaged over:
+#
+# - MSE, `mean((p - t)²)`: `grad_p = g · 2 (p - t) / N` (and the negative for `t`, if it requires grad).
+# - Binary cross-entropy, `-mean(t log p + (1 - t) log(1 - p))`: `grad_p = g · (p - t) / (p (1 - p)) / N`.
+#   Clip `p` into `[1e-7, 1 - 1e-7]` first so a saturated prediction cannot divide by zero.
+# - Cross-entropy on logits `z: (batch, classes)` with integer targets, `mean(-log softmax(z)[i, t_i])`:
+#   `grad_z = g · (softmax(z) - onehot(t)) / batch`. The softmax and the log cancel into this famously simple
+#   form, which is why frameworks fuse them. Integer targets get no gradient (`None`).
+
+# %% nbgrader={"grade": false, "grade_id": "loss-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class MSEBackward(Function):
+    def apply(self, grad_output):
+        """TODO: gradients for predictions and targets of mean((p - t)**2)."""
+        pred, target = self.saved_tensors
+        ### BEGIN SOLUTION
+        grad = grad_output * 2 * (pred.data - target.data) / pred.data.size
+        return (grad if _needs(pred) else None, -grad if _needs(target) else None)
+        ### END SOLUTION
+
+
+class BCEBackward(Function):
+    def apply(self, grad_output):
+        """TODO: gradient for the predictions (None for the targets)."""
+        pred, target = self.saved_tensors
+        ### BEGIN SOLUTION
+        p = np.clip(pred.data, 1e-7, 1 - 1e-7)
+        grad = grad_output * (p - target.data) / (p * (1 - p)) / p.size
+        return (grad if _needs(pred) else None, None)
+        ### END SOLUTION
+
+
+class CrossEntropyBackward(Function):
+    def apply(self, grad_output):
+        """TODO: g * (softmax(logits) - onehot(targets)) / batch; None for the targets.
+
+        HINTS: softmax along the last axis, stabilised by subtracting the row max; build the one-hot by
+        subtracting 1 at `[np.arange(batch), targets]` from a copy of the softmax.
+        """
+        logits, target = self.saved_tensors
+        ### BEGIN SOLUTION
+        z = logits.data - logits.data.max(axis=-1, keepdims=True)
+        probs = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+        batch = len(probs)
+        probs[np.arange(batch), target.data.astype(np.int64)] -= 1
+        return (grad_output * probs / batch if _needs(logits) else None, None)
+        ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-loss-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_unit_loss_backward():
+    rng = np.random.default_rng(0)
+    p, t = rng.uniform(0.1, 0.9, size=(4, 3)), rng.uniform(0, 1, size=(4, 3))
+    _rule_check(MSEBackward, lambda p, t: np.mean((p - t) ** 2), p, t, upstream=np.array(1.7))
+    bce = lambda p: -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    _rule_check(lambda q: BCEBackward(q, Tensor(t)), bce, p, upstream=np.array(0.8))
+    z, labels = rng.normal(size=(5, 4)), np.array([0, 3, 1, 1, 2])
+    ce = lambda z: -np.mean(np.log(_softmax(z))[np.arange(5), labels])
+    _rule_check(lambda q: CrossEntropyBackward(q, Tensor(labels)), ce, z, upstream=np.array(1.3),
+                name="(cross-entropy: (softmax - onehot) / batch)")
+    ### BEGIN HIDDEN TESTS
+    _rule_check(lambda q: CrossEntropyBackward(q, Tensor(labels)), ce, z * 20, upstream=np.array(-0.7))
+    assert CrossEntropyBackward(Tensor(z, requires_grad=True), Tensor(labels)).apply(np.array(1.0))[1] is None
+    _rule_check(MSEBackward, lambda p, t: np.mean((p - t) ** 2), p[0], t[0], upstream=np.array(-2.0))
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_loss_backward()
+
+# %% [markdown]
+# ## 5. `unbroadcast`: summing over broadcast axes
+#
+# NumPy broadcasting lets `x: (32, 10) + b: (10,)` add the bias to every row. In the graph, `b` was *used 32
+# times*, so, by the chain rule's "paths add up", its gradient is the **sum** of the 32 row gradients. In
+# general `AddBackward` hands back a `(32, 10)` gradient and it must be reduced to `b`'s shape `(10,)`:
+#
+# 1. sum away the leading axes that broadcasting added (`g.ndim > len(shape)`), then
+# 2. sum, with `keepdims=True`, every axis where the input had size 1 but the gradient does not.
+#
+# The engine calls `unbroadcast` on every gradient a rule returns; that is why the rules above could ignore
+# broadcasting. Forgetting it leaves a bias with a gradient of the wrong shape.
+
+# %% nbgrader={"grade": false, "grade_id": "unbroadcast", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def unbroadcast(grad, shape):
+    """Reduce `grad` to `shape` by summing the axes that broadcasting created or stretched.
+
+    TODO: implement the two steps above.
+
+    APPROACH:
+    1. While `grad.ndim > len(shape)`: `grad = grad.sum(axis=0)`.
+    2. For each axis where `shape[axis] == 1` and `grad.shape[axis] != 1`: sum it with keepdims=True.
+
+    HINTS: return `grad` untouched when it already has `shape`; if it cannot be reduced, return it as is
+    (the engine then reports the shape mismatch).
+    """
+    grad = np.asarray(grad)
+    ### BEGIN SOLUTION
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.ndim == len(shape) and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-unbroadcast", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_unit_unbroadcast():
+    g = np.ones((32, 10))
+    got = unbroadcast(g, (10,))
+    assert np.shape(got) == (10,), f"unbroadcast((32, 10) -> (10,)) should have shape (10,), got {np.shape(got)}"
+    assert np.allclose(got, 32), "unbroadcast: a bias used by 32 rows collects 32 gradients, so each entry is 32"
+    got = unbroadcast(np.ones((3, 4)), (3, 1))
+    assert np.shape(got) == (3, 1) and np.allclose(got, 4), \
+        f"unbroadcast((3, 4) -> (3, 1)) should sum axis 1 keeping it: shape (3, 1) full of 4, got {got!r}"
+    ### BEGIN HIDDEN TESTS
+    assert np.allclose(unbroadcast(np.arange(6.0).reshape(2, 3), (2, 3)), np.arange(6.0).reshape(2, 3))
+    got = unbroadcast(np.ones((5, 2, 3, 4)), (1, 3, 1))
+    assert got.shape == (1, 3, 1) and np.allclose(got, 5 * 2 * 4), "unbroadcast: mixed leading and size-1 axes"
+    assert np.shape(unbroadcast(np.ones((2, 3)), ())) == () and float(unbroadcast(np.ones((2, 3)), ())) == 6
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_unbroadcast()
+
+# %% [markdown]
+# ## 6. `backward()`: walking the graph
+#
+# Until section 7 wires the operators, we build graphs by hand with `_attach`: compute the forward result on
+# the arrays, then attach the node that made it. `leaf(...)` makes a parameter-like tensor.
+
+# %%
+def leaf(values):
+    return Tensor(values, requires_grad=True)
+
+
+def add(a, b):
+    return _attach(Tensor(a.data + b.data), AddBackward(a, b))
+
+
+def mul(a, b):
+    return _attach(Tensor(a.data * b.data), MulBackward(a, b))
+
+# %% [markdown]
+# ### 6.1 The simple recursive walk, and why it breaks
+#
+# The most direct backward is a recursion: add the incoming gradient to this tensor's `.grad`, ask the node
+# for its inputs' gradients, and call backward on each input with its share. That is what the reference
+# design does, and it is given below (not graded) so we can measure it.
+
+# %%
+def backward_recursive(tensor, gradient=None):
+    """The naive walk: recurse into every input, once per path that reaches it."""
+    if gradient is None:
+        gradient = np.ones_like(tensor.data)
+    tensor.grad = gradient if tensor.grad is None else tensor.grad + gradient
+    node = tensor._grad_fn
+    if node is not None:
+        for parent, grad in zip(node.saved_tensors, node.apply(gradient)):
+            if grad is not None and parent.requires_grad:
+                backward_recursive(parent, unbroadcast(grad, parent.shape))
+
+# %% [markdown]
+# It gives the right answer on small graphs. It has two failures, both of which we can provoke in a second:
+#
+# 1. **Depth.** Each node is one Python stack frame. Python stops at about 1,000 frames, so a chain of a few
+#    thousand operations (a long recurrent network, an iterative solver) dies with `RecursionError`.
+# 2. **Shared subgraphs.** In `h = h + h`, both inputs of the addition are the same tensor. The recursion
+#    walks into it *twice*, and everything below it twice each, so `n` rungs of this ladder cost `2ⁿ` visits
+#    for a graph of only `n` nodes. Real networks share subgraphs all the time (residual connections, a
+#    weight used at every time step).
+
+# %%
+depth = 2 * sys.getrecursionlimit()          # twice as deep as Python allows recursion to go
+out = leaf([1.0])
+for _ in range(depth):
+    out = add(out, leaf([0.0]))
+try:
+    backward_recursive(out)
+    print("deep chain: no error?")
+except RecursionError as error:
+    print(f"deep chain of {depth:,} additions (recursion limit {sys.getrecursionlimit():,}): "
+          f"RecursionError ({error})")
+
+
+def ladder(rungs):
+    x = leaf([1.0])
+    h = x
+    for _ in range(rungs):
+        h = add(h, h)
+    return x, h
+
+
+recursive_times = {}
+for rungs in range(8, 17, 2):
+    x, h = ladder(rungs)
+    start = time.perf_counter()
+    backward_recursive(h)
+    recursive_times[rungs] = time.perf_counter() - start
+    print(f"ladder of {rungs:2d} rungs: recursive walk {recursive_times[rungs] * 1e3:8.2f} ms, "
+          f"x.grad = {x.grad[0]:.0f} (2**{rungs} = {2 ** rungs})")
+growth = (recursive_times[16] / recursive_times[8]) ** (1 / 8)
+print(f"each extra rung multiplies the time by about {growth:.2f}: exponential")
+
+# %% [markdown]
+# ### 6.2 The topological walk (your turn)
+#
+# The fix handles each node **once**, after *all* of its incoming gradients have arrived:
+#
+# 1. **Order the graph.** A *topological order* lists every node after all of its inputs. Find it with a
+#    depth-first search that uses an explicit stack (a Python list) instead of recursion, so depth is no
+#    problem: push `(node, False)`; when popped unvisited, mark it visited and push `(node, True)` followed
+#    by its inputs; when `(node, True)` is popped, all its inputs are done, so append it to the order.
+# 2. **Walk the order backwards**, starting from the output, keeping a dict `id(tensor) -> summed gradient`.
+#    For each node: take its summed gradient; if it is a leaf (no `_grad_fn`) or called `retain_grad()`,
+#    *add* it to `.grad`; then apply the node's rule and add each input's (unbroadcast) gradient into the
+#    dict.
+#
+# The details that make it a good engine:
+#
+# - called with no `gradient` on a one-element tensor, start from ones (`∂loss/∂loss = 1`); a tensor with
+#   more elements needs an explicit `gradient` of its exact shape, otherwise raise `ValueError`;
+# - calling `backward()` on a tensor that does not require grad is a mistake: raise a `RuntimeError` saying so;
+# - `.grad` is an `np.ndarray` with the tensor's shape and dtype, and it **accumulates**: `grad = grad + new`,
+#   never `grad = new`. Copy when storing, so `.grad` never aliases another array;
+# - a gradient returned by a rule that cannot be reduced to its input's shape is a bug in that rule: raise a
+#   `ValueError` naming the rule's class, the input index and both shapes.
+#
+# We keep the graph after `backward()`, so calling it twice accumulates twice. (PyTorch frees the graph's
+# saved tensors during backward to save memory; a second call there needs `loss.backward(retain_graph=True)`
+# the first time.)
+
+# %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def topological_order(root):
+    """Every tensor of root's graph that requires grad, each after all of its inputs (iterative DFS).
+
+    TODO: the explicit-stack depth-first search described above.
+    """
+    ### BEGIN SOLUTION
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            if node._grad_fn is not None:
+                stack.extend((t, False) for t in node._grad_fn.saved_tensors
+                             if _needs(t) and id(t) not in visited)
+    return order
+    ### END SOLUTION
+
+
+def _input_gradient(node, index, grad, tensor):
+    """unbroadcast a rule's gradient to its input's shape; a clear error when that is impossible."""
+    reduced = unbroadcast(grad, tensor.shape)
+    if np.shape(reduced) != tensor.shape:
+        raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
+                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
+    return reduced
+
+
+def backward(self, gradient=None):
+    """Fill `.grad` of every leaf of self's graph with d(self)/d(leaf), accumulating.
+
+    TODO: check the arguments, then the topological walk described above.
+
+    APPROACH:
+    1. Not `self.requires_grad` -> RuntimeError. No gradient: ones for a one-element tensor, else
+       ValueError. A gradient of the wrong shape -> ValueError naming both shapes.
+    2. `grads = {id(self): gradient}`; for node in reversed(topological_order(self)):
+       pop its gradient (skip if none arrived); store it on leaves / retain_grad tensors (accumulate, copy,
+       node's dtype); stop at leaves; else for i, (t, g) in enumerate(zip(saved_tensors, node.apply(...))):
+       skip None / inputs that don't need grad; `g = _input_gradient(node, i, g, t)` (unbroadcast + shape
+       check); add into grads[id(t)].
+
+    HINTS: `np.array(value, dtype=node.data.dtype)` copies and casts. A rule may return a tuple or list.
+    """
+    ### BEGIN SOLUTION
+    if not self.requires_grad:
+        raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
+                           "parameters with requires_grad=True (and enable autograd) before the forward pass")
+    if gradient is None:
+        if self.data.size != 1:
+            raise ValueError(f"backward(): a gradient argument is needed for a non-scalar tensor of shape "
+                             f"{self.shape}; call it on a scalar loss or pass backward(gradient)")
+        gradient = np.ones_like(self.data)
+    gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype)
+    if gradient.shape != self.shape:
+        raise ValueError(f"backward(): gradient has shape {gradient.shape}, expected the tensor's shape "
+                         f"{self.shape}")
+    grads = {id(self): gradient}
+    for node in reversed(topological_order(self)):
+        grad = grads.pop(id(node), None)
+        if grad is None:
+            continue
+        fn = node._grad_fn
+        if fn is None or getattr(node, "_retains_grad", False):
+            node.grad = np.array(grad if node.grad is None else node.grad + grad, dtype=node.data.dtype)
+        if fn is None:
+            continue
+        for i, (t, g) in enumerate(zip(fn.saved_tensors, fn.apply(grad))):
+            if g is None or not _needs(t):
+                continue
+            g = _input_gradient(fn, i, g, t)
+            grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_unit_backward():
+    x = leaf([2.0])
+    y = add(mul(x, Tensor([3.0])), Tensor([1.0]))         # y = 3x + 1
+    backward(y)
+    assert x.grad is not None, "backward(y): x.grad is still None; leaves must receive their gradient"
+    assert np.allclose(x.grad, [3.0]), f"y = 3x + 1: dy/dx should be [3.], got {x.grad}"
+    assert isinstance(x.grad, np.ndarray) and x.grad.dtype == x.data.dtype and x.grad.shape == x.shape, \
+        "x.grad should be an np.ndarray with x's shape and dtype"
+    assert y._grad_fn is not None and y.grad is None, "intermediate tensors keep grad None (unless retain_grad)"
+    x2 = leaf([3.0])
+    backward(mul(x2, x2))
+    assert np.allclose(x2.grad, [6.0]), f"y = x * x at x = 3: both paths add, dy/dx = 6, got {x2.grad}"
+    x3, h = ladder(30)
+    start = time.perf_counter()
+    backward(h)
+    assert x3.grad[0] == 2.0 ** 30, f"h = h + h thirty times: dh/dx = 2**30, got {x3.grad[0]}"
+    assert time.perf_counter() - start < 0.5, "the ladder must take milliseconds: visit each node once"
+    backward(h)
+    assert x3.grad[0] == 2.0 ** 31, "a second backward() must ADD to .grad (accumulate), not overwrite it"
+    b = leaf([1.0, 2.0, 3.0])
+    backward(add(leaf(np.ones((4, 3))), b), np.ones((4, 3)))
+    assert b.grad.shape == (3,) and np.allclose(b.grad, 4), \
+        f"a (3,) bias broadcast over 4 rows gets gradient 4 per entry with shape (3,), got {b.grad!r}"
+    try:
+        backward(add(leaf(np.ones(2)), leaf(np.ones(2))))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("backward() on a non-scalar tensor without a gradient must raise ValueError")
+    ### BEGIN HIDDEN TESTS
+    deep = leaf([1.0])
+    out = deep
+    for _ in range(20_000):
+        out = add(out, Tensor([1.0]))
+    backward(out)
+    assert deep.grad[0] == 1.0, "a 20,000-node chain must work (no recursion)"
+    # diamond: a = x * w; y = a * a + a -> dy/dx = (2a + 1) * w
+    x, w = leaf([1.5]), leaf([2.0])
+    a = mul(x, w)
+    backward(add(mul(a, a), a))
+    assert np.allclose(x.grad, (2 * 3.0 + 1) * 2.0), f"diamond: incoming gradients must be summed, got {x.grad}"
+    assert np.allclose(w.grad, (2 * 3.0 + 1) * 1.5)
+    g = np.array([1.0, 2.0])
+    v = leaf([1.0, 1.0])
+    backward(mul(v, Tensor([3.0, 4.0])), g)
+    g[:] = 100
+    assert np.allclose(v.grad, [3.0, 8.0]), ".grad must not alias the gradient argument (copy it)"
+    for bad in (lambda: backward(Tensor([1.0])), lambda: backward(mul(v, v), np.ones(3))):
+        try:
+            bad()
+        except (RuntimeError, ValueError):
+            pass
+        else:
+            raise AssertionError("backward(): no requires_grad -> RuntimeError; wrong gradient shape -> ValueError")
+    class BadBackward(Function):
+        def apply(self, g):
+            return (np.ones((5, 7)),)
+    bad = _attach(Tensor([1.0, 2.0]), BadBackward(leaf([1.0, 2.0])))
+    try:
+        backward(bad, np.ones(2))
+    except ValueError as error:
+        assert "BadBackward" in str(error) and "(5, 7)" in str(error), f"name the rule and shapes: {error}"
+    else:
+        raise AssertionError("a rule returning a gradient of the wrong shape must raise ValueError")
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_backward()
+
+# %%
+for rungs in (16, 30):
+    x, h = ladder(rungs)
+    start = time.perf_counter()
+    backward(h)
+    elapsed = time.perf_counter() - start
+    note = f"(recursive: {recursive_times[rungs] * 1e3:.1f} ms)" if rungs in recursive_times else \
+        f"(recursive, extrapolated: about {recursive_times[16] * growth ** (rungs - 16):,.0f} s)"
+    print(f"ladder of {rungs} rungs, topological walk: {elapsed * 1e3:.2f} ms {note}")
+
+# %% [markdown]
+# ## 7. Accumulation, `zero_grad`, `detach`, `retain_grad`
+#
+# Gradients **accumulate**: `backward()` adds into `.grad`. That is a feature: to train on a batch too big
+# for memory, run `backward()` on four quarter-batches, and the parameters hold the full batch's gradient.
+# It is also the most common training bug: forget to reset between steps and every update uses the sum of
+# all previous gradients. So each training step starts with `zero_grad()`, which sets `.grad` to `None`
+# (cheaper than filling an array with zeros, and `None` tells "no gradient yet" apart from "gradient zero").
+#
+# Two more tools:
+#
+# - `detach()` returns a new tensor sharing the same data but cut from the graph (`requires_grad=False`):
+#   gradients stop there. Useful for targets computed from the model, or for logging.
+# - `retain_grad()` asks backward to keep the gradient of an *intermediate* tensor in its `.grad` (by default
+#   only leaves keep theirs, which saves memory). It sets the flag `_retains_grad` that `backward` reads.
+
+# %% nbgrader={"grade": false, "grade_id": "grad-tools", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def zero_grad(self):
+    """Forget the accumulated gradient. TODO: set `self.grad` to None."""
+    ### BEGIN SOLUTION
+    self.grad = None
+    ### END SOLUTION
+
+
+def detach(self):
+    """A tensor with the same data, cut from the graph. TODO: return `Tensor(self.data)` (no grad)."""
+    ### BEGIN SOLUTION
+    return Tensor(self.data)
+    ### END SOLUTION
+
+
+def retain_grad(self):
+    """Keep this intermediate tensor's gradient. TODO: set `self._retains_grad = True`; return self."""
+    ### BEGIN SOLUTION
+    self._retains_grad = True
+    return self
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test-grad-tools", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+def test_unit_grad_tools():
+    w = leaf([2.0])
+    backward(mul(w, Tensor([5.0])))
+    backward(mul(w, Tensor([5.0])))
+    assert np.allclose(w.grad, [10.0]), f"two backward passes accumulate: 5 + 5 = 10, got {w.grad}"
+    zero_grad(w)
+    assert w.grad is None, "zero_grad should set .grad to None"
+    d = detach(w)
+    assert not d.requires_grad and d._grad_fn is None and np.allclose(d.data, w.data), \
+        "detach(): same values, requires_grad=False, no _grad_fn"
+    mid = mul(w, Tensor([3.0]))
+    retain_grad(mid)
+    backward(mul(mid, mid))
+    assert mid.grad is not None and np.allclose(mid.grad, [12.0]), \
+        f"retain_grad(): d(mid*mid)/dmid = 2 * mid = 12, got {mid.grad}"
+    ### BEGIN HIDDEN TESTS
+    assert np.allclose(w.grad, [36.0]), "the leaf still gets its gradient when an intermediate retains grad"
+    assert retain_grad(leaf([1.0])) is not None
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_grad_tools()
+
+# %% [markdown]
+# ## 8. `enable_autograd`: wiring the engine into Tensor
+#
+# Module 01's `Tensor` computes forward results only. `enable_autograd()` replaces each **primitive**
+# operation with a wrapper that calls the original and then `_attach`es the matching backward node. Every
+# other method (`__radd__`, `@`, `__rsub__`, ...) calls a primitive at call time, so it is covered too. The
+# activations of module 02 and losses of module 04 get the same treatment on their `forward`.
+#
+# The original implementation kept this list implicitly, spread over the patching code, and one operation
+# (tanh) was silently missed: its users got `x.grad = None` with no error. Here the list is **one data
+# structure**, `DIFFERENTIABLE_OPS`, which both `enable_autograd` and the test suite read: a new operation
+# without a backward is impossible to miss. Each entry says which class, which method, which backward rule,
+# and how the call maps to the node (`kind`):
+#
+# | kind | called as | node built |
+# |---|---|---|
+# | `binary` | `a.op(other)` | `Rule(a, other)`; a scalar/list `other` becomes a constant Tensor |
+# | `method` | `x.op(*args, **kwargs)` | `Rule(x, *args, **kwargs)` |
+# | `activation` | `act.forward(x)` | `Rule(x, out)` |
+# | `softmax` | `softmax.forward(x)` | `Rule(x, out, softmax.dim)` |
+# | `loss` | `loss.forward(pred, target)` | `Rule(pred, target)` |
+
+# %%
+#| export
+DIFFERENTIABLE_OPS = (
+    # owner          method         backward rule           kind
+    (Tensor, "__add__", AddBackward, "binary"),
+    (Tensor, "__sub__", SubBackward, "binary"),
+    (Tensor, "__mul__", MulBackward, "binary"),
+    (Tensor, "__truediv__", DivBackward, "binary"),
+    (Tensor, "matmul", MatmulBackward, "binary"),
+    (Tensor, "__neg__", NegBackward, "method"),
+    (Tensor, "sum", SumBackward, "method"),
+    (Tensor, "mean", MeanBackward, "method"),
+    (Tensor, "max", MaxBackward, "method"),
+    (Tensor, "reshape", ReshapeBackward, "method"),
+    (Tensor, "transpose", TransposeBackward, "method"),
+    (Tensor, "permute", PermuteBackward, "method"),
+    (Tensor, "__getitem__", SliceBackward, "method"),
+    (ReLU, "forward", ReLUBackward, "activation"),
+    (Sigmoid, "forward", SigmoidBackward, "activation"),
+    (Tanh, "forward", TanhBackward, "activation"),
+    (GELU, "forward", GELUBackward, "activation"),
+    (Softmax, "forward", SoftmaxBackward, "softmax"),
+    (MSELoss, "forward", MSEBackward, "loss"),
+    (BinaryCrossEntropyLoss, "forward", BCEBackward, "loss"),
+    (CrossEntropyLoss, "forward", CrossEntropyBackward, "loss"),
+)
+
+
+def op_name(owner, method):
+    """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
+    return f"{owner.__name__}.{method}"
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _differentiable(kind, original, rule):
+    """Wrap `original` so that its result records a `rule` node (see the table above)."""
+    if kind == "binary":
+        def op(self, other):
+            other = _as_tensor(other)
+            return _attach(original(self, other), rule(self, other))
+    elif kind == "method":
+        def op(self, *args, **kwargs):
+            return _attach(original(self, *args, **kwargs), rule(self, *args, **kwargs))
+    elif kind in ("activation", "softmax"):
+        def op(module, x):
+            x = _as_tensor(x)
+            out = original(module, x)
+            return _attach(out, rule(x, out) if kind == "activation" else rule(x, out, module.dim))
+    elif kind == "loss":
+        def op(module, pred, target):
+            return _attach(original(module, pred, target), rule(_as_tensor(pred), _as_tensor(target)))
+    else:
+        raise ValueError(f"unknown kind {kind!r} in DIFFERENTIABLE_OPS")
+    return functools.wraps(original)(op)
+
+
+def _pristine(owner, name):
+    """The owner's original (module 01-04) method, remembered on the class the first time we patch it.
+
+    None when the class did not define `name` itself (Tensor has no `detach` before this module).
+    """
+    if "_unpatched" not in owner.__dict__:
+        owner._unpatched = {}
+    if name not in owner._unpatched:
+        owner._unpatched[name] = owner.__dict__.get(name)
+    return owner._unpatched[name]
+
+
+def disable_autograd():
+    """Undo enable_autograd: put back every pristine method (used by tests and to compare engines)."""
+    for owner in {op[0] for op in DIFFERENTIABLE_OPS} | {Tensor}:
+        for name, original in owner.__dict__.get("_unpatched", {}).items():
+            if original is not None:
+                setattr(owner, name, original)
+            elif name in owner.__dict__:
+                delattr(owner, name)
+
+# %% [markdown]
+# Your part: the function that reads the registry. It must be **idempotent** (calling it twice is harmless)
+# and must always wrap the *pristine* methods, never an already-wrapped one: otherwise a second call would
+# record two nodes per operation, and an engine enabled earlier in the same Python process (say, the
+# reference package) would stay in the loop. `_pristine(owner, name)` gives you the original.
+
+# %% nbgrader={"grade": false, "grade_id": "enable-autograd", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+_TENSOR_METHODS = {"backward": backward, "zero_grad": zero_grad, "detach": detach, "retain_grad": retain_grad}
+
+
+def enable_autograd(quiet=False):
+    """Patch every operation in DIFFERENTIABLE_OPS, and give Tensor this module's backward tools.
+
+    TODO:
+    1. For each (owner, method, rule, kind) in DIFFERENTIABLE_OPS: set owner.method to
+       `_differentiable(kind, _pristine(owner, method), rule)`.
+    2. For each name, function in _TENSOR_METHODS: remember the pristine one with `_pristine(Tensor, name)`,
+       then set it on Tensor.
+    3. Unless quiet, print one line saying autograd is on and how many operations are differentiable.
+
+    HINTS: `setattr(owner, name, value)`.
+    """
+    ### BEGIN SOLUTION
+    for owner, method, rule, kind in DIFFERENTIABLE_OPS:
+        setattr(owner, method, _differentiable(kind, _pristine(owner, method), rule))
+    for name, function in _TENSOR_METHODS.items():
+        _pristine(Tensor, name)
+        setattr(Tensor, name, function)
+    ### END SOLUTION
+    if not quiet:
+        print(f"autograd enabled: {len(DIFFERENTIABLE_OPS)} differentiable operations")
+
+# %% nbgrader={"grade": true, "grade_id": "test-enable-autograd", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_unit_enable_autograd():
+    enable_autograd()
+    enable_autograd(quiet=True)                       # idempotent
+    x = Tensor([2.0], requires_grad=True)
+    y = x * 3 + 1
+    assert isinstance(y._grad_fn, AddBackward), f"x * 3 + 1 should be recorded by AddBackward, got {y._grad_fn!r}"
+    assert isinstance(y._grad_fn.saved_tensors[0]._grad_fn, MulBackward), \
+        "enable_autograd must wrap the pristine method once: x * 3 was not recorded by a single MulBackward"
+    y.backward()
+    assert np.allclose(x.grad, [3.0]), f"y = x * 3 + 1: x.grad should be [3.], got {x.grad}"
+    t = Tanh()(x)
+    assert isinstance(t._grad_fn, TanhBackward), \
+        "Tanh()(x) records no TanhBackward: every registry entry must be wired (the original missed tanh)"
+    with no_grad():
+        assert (x * 2)._grad_fn is None, "no operation may record a graph inside no_grad()"
+    ### BEGIN HIDDEN TESTS
+    for owner, method, rule, kind in DIFFERENTIABLE_OPS:
+        assert getattr(owner, method) is not _pristine(owner, method), f"{op_name(owner, method)} not wrapped"
+    a = Tensor([[1.0, 2.0]], requires_grad=True)
+    for act, rule in ((ReLU(), ReLUBackward), (Sigmoid(), SigmoidBackward), (GELU(), GELUBackward),
+                      (Softmax(), SoftmaxBackward)):
+        assert isinstance(act(a)._grad_fn, rule), f"{type(act).__name__} not wired"
+    assert isinstance(MSELoss()(a, Tensor([[0.0, 1.0]]))._grad_fn, MSEBackward)
+    assert isinstance(CrossEntropyLoss()(a, [1])._grad_fn, CrossEntropyBackward)
+    p = Tensor([[0.3, 0.6]], requires_grad=True)
+    assert isinstance(BinaryCrossEntropyLoss()(p, Tensor([[0.0, 1.0]]))._grad_fn, BCEBackward)
+    assert isinstance((2 - a)._grad_fn, SubBackward) and isinstance((a @ Tensor([[1.0], [2.0]]))._grad_fn,
+                                                                   MatmulBackward)
+    assert isinstance(a[0]._grad_fn, SliceBackward) and isinstance(a.transpose()._grad_fn, TransposeBackward)
+    assert isinstance(a.permute(1, 0)._grad_fn, PermuteBackward) and isinstance(a.reshape(2)._grad_fn,
+                                                                              ReshapeBackward)
+    assert isinstance((-a)._grad_fn, NegBackward) and isinstance((a / 2)._grad_fn, DivBackward)
+    assert isinstance(a.max()._grad_fn, MaxBackward) and isinstance(a.mean()._grad_fn, MeanBackward)
+    for name in _TENSOR_METHODS:
+        assert getattr(Tensor, name) is _TENSOR_METHODS[name], f"Tensor.{name} should be this module's {name}"
+    z = Tensor([1.0, 2.0], requires_grad=True)
+    z.sum().backward()
+    z.zero_grad()
+    assert z.grad is None
+    assert (Tensor([1.0]) * 2)._grad_fn is None, "no graph when no input requires grad"
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_enable_autograd()
+
+# %% [markdown]
+# Now the reference examples read the way they will in every later module:
+
+# %%
+x = Tensor([[1.0, 2.0]], requires_grad=True)
+W = Tensor([[3.0], [4.0]], requires_grad=True)
+y = x.matmul(W)              # [[11.]]
+loss = (y * y).sum()         # 121
+loss.backward()
+print("x.grad =", x.grad, " W.grad =", W.grad.ravel())   # dloss/dy = 2y = 22, so 22 * W and 22 * x
+
+# %% [markdown]
+# ## 9. Tools: `gradcheck`, `show_graph`, `graph_memory`
+#
+# The unit tests above checked each rule in isolation. `gradcheck(fn, *inputs)` checks a whole computation:
+# it runs `fn` through the engine, contracts the output with a random, non-uniform upstream gradient, and
+# compares every input's `.grad` with central differences. It switches `Tensor.default_dtype` to float64
+# while it runs (float32's 7 digits are too few for finite differences) and restores it afterwards.
+# `show_graph` draws a graph (a mermaid diagram in JupyterLab, a text tree in a terminal), and `graph_memory`
+# adds up the bytes the graph's nodes keep alive.
+
+# %%
+#| export
+class GradcheckError(AssertionError):
+    """Raised by gradcheck when autograd and central differences disagree."""
+
+
+def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Check autograd's gradients of fn(*inputs) against central differences, in float64.
+
+    Tensor inputs with requires_grad=True are checked; other inputs are passed through. The output (any
+    shape) is contracted with a seeded random upstream gradient. Returns True or raises GradcheckError.
+    """
+    previous = Tensor.default_dtype
+    Tensor.default_dtype = np.float64
+    try:
+        xs = [Tensor(np.array(x.data, dtype=np.float64), requires_grad=x.requires_grad)
+              if isinstance(x, Tensor) else x for x in inputs]
+        out = fn(*xs)
+        if not out.requires_grad:
+            raise GradcheckError("gradcheck: the output records no graph: does an input require grad, and "
+                                 "is every operation in fn wired by enable_autograd()?")
+        rng = np.random.default_rng(seed)
+        upstream = rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1.0, 1.0], out.shape)
+        out.backward(upstream)
+        for i, x in enumerate(xs):
+            if not (isinstance(x, Tensor) and x.requires_grad):
+                continue
+            got = np.zeros_like(x.data) if x.grad is None else x.grad
+            expected = np.zeros_like(x.data)
+            with no_grad():
+                for j in np.ndindex(x.shape):
+                    old = x.data[j]
+                    x.data[j] = old + eps
+                    plus = np.sum(fn(*xs).data * upstream)
+                    x.data[j] = old - eps
+                    minus = np.sum(fn(*xs).data * upstream)
+                    x.data[j] = old
+                    expected[j] = (plus - minus) / (2 * eps)
+            excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
+            if np.any(excess > 0):
+                worst = np.unravel_index(np.argmax(excess), x.shape) if x.ndim else ()
+                raise GradcheckError(
+                    f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong; worst element {worst}: "
+                    f"expected {expected[worst]:.6g} (central difference), got {got[worst]:.6g} (autograd)")
+        return True
+    finally:
+        Tensor.default_dtype = previous
+
+
+def _graph_nodes(tensor):
+    """All tensors of the graph (inputs first), including constants that were saved."""
+    order, seen, stack = [], set(), [(tensor, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            if node._grad_fn is not None:
+                stack.extend((t, False) for t in node._grad_fn.saved_tensors if isinstance(t, Tensor))
+    return order
+
+
+def graph_memory(tensor):
+    """Bytes of the arrays kept alive by the graph's nodes (saved tensors and saved outputs), each counted once."""
+    arrays = {}
+    for node in _graph_nodes(tensor):
+        fn = node._grad_fn
+        if fn is None:
+            continue
+        for t in fn.saved_tensors:
+            if isinstance(t, Tensor):
+                arrays[id(t.data)] = t.data
+        for value in vars(fn).values():
+            if isinstance(value, np.ndarray):
+                arrays[id(value)] = value
+    return sum(a.nbytes for a in arrays.values())
+
+
+class GraphView:
+    """A computation graph for display: a mermaid flowchart in Jupyter, an indented tree as text."""
+
+    def __init__(self, tensor, max_nodes=200):
+        self.tensor, self.max_nodes = tensor, max_nodes
+
+    @staticmethod
+    def _label(t):
+        kind = type(t._grad_fn).__name__ if t._grad_fn is not None else (
+            "leaf" if t.requires_grad else "constant")
+        return f"{kind} {tuple(t.shape)}"
+
+    def mermaid(self):
+        nodes = _graph_nodes(self.tensor)[-self.max_nodes:]
+        ids = {id(t): f"n{i}" for i, t in enumerate(nodes)}
+        lines = ["flowchart BT"]
+        lines += [f'    {ids[id(t)]}["{self._label(t)}"]' for t in nodes]
+        for t in nodes:
+            if t._grad_fn is not None:
+                lines += [f"    {ids[id(s)]} --> {ids[id(t)]}" for s in t._grad_fn.saved_tensors
+                          if isinstance(s, Tensor) and id(s) in ids]
+        return "\n".join(lines)
+
+    def tree(self):
+        lines, seen, stack = [], set(), [(self.tensor, "", "")]
+        while stack and len(lines) < self.max_nodes:
+            t, first, rest = stack.pop()
+            again = id(t) in seen and t._grad_fn is not None
+            lines.append(first + self._label(t) + ("  (shared, shown above)" if again else ""))
+            seen.add(id(t))
+            if t._grad_fn is not None and not again:
+                kids = [s for s in t._grad_fn.saved_tensors if isinstance(s, Tensor)]
+                for k, s in reversed(list(enumerate(kids))):
+                    last = k == len(kids) - 1
+                    stack.append((s, rest + ("└── " if last else "├── "), rest + ("    " if last else "│   ")))
+        if stack:
+            lines.append("...")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.tree()
+
+    __repr__ = __str__
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/vnd.mermaid": self.mermaid(), "text/plain": self.tree()}
+
+
+def show_graph(tensor, max_nodes=200):
+    """The graph that produced `tensor`, for display (mermaid in JupyterLab, a text tree in a terminal)."""
+    return GraphView(tensor, max_nodes)
+
+# %%
+x = Tensor([[1.0, 2.0]], requires_grad=True)
+W = Tensor([[3.0], [4.0]], requires_grad=True)
+y = x.matmul(W)
+print(show_graph((y * y).sum()))
+
+# %% [markdown]
+# ## 10. Integration: a two-layer network
+#
+# Module 03's `Linear` layers use only `matmul` and `+`, and module 02/04's activations and losses are wired:
+# a whole network differentiates with no further code. `gradcheck` confirms the gradients of every weight.
+
+# %% nbgrader={"grade": true, "grade_id": "test-integration", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_integration_two_layer_network():
+    enable_autograd(quiet=True)
+    rng = np.random.default_rng(0)
+    layer1, layer2 = Linear(4, 5, seed=1), Linear(5, 3, seed=2)
+    x = Tensor(rng.normal(size=(6, 4)))
+    labels = Tensor([0, 2, 1, 1, 0, 2])
+
+    def network(x, w1, b1, w2, b2):
+        hidden = Tanh()((x @ w1) + b1)
+        return CrossEntropyLoss()(hidden @ w2 + b2, labels)
+
+    params = [layer1.weight, layer1.bias, layer2.weight, layer2.bias]
+    loss = network(x, *params)
+    loss.backward()
+    for p in params:
+        assert p.grad is not None and p.grad.shape == p.shape, \
+            f"every parameter needs a gradient of its own shape after loss.backward(); got {p.grad!r}"
+    assert gradcheck(network, x, *params), "gradcheck failed for the two-layer network"
+    ### BEGIN HIDDEN TESTS
+    relu_net = lambda x, w1, b1: MSELoss()(ReLU()(x @ w1 + b1), Tensor(np.ones((6, 5))))
+    assert gradcheck(relu_net, Tensor(rng.normal(size=(6, 4)), requires_grad=True), layer1.weight, layer1.bias)
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_integration_two_layer_network()
+
+# %% [markdown]
+# ## 11. Systems analysis: what a graph costs
+#
+# Every node keeps its inputs alive until the graph is dropped. For one linear layer `y = x @ W + b`, the
+# forward pass saves `x` (needed for `grad_W = xᵀ @ g`) and `W` (needed for `grad_x = g @ Wᵀ`); the backward
+# pass then allocates `grad_x`, `grad_W` and `grad_b`. The reference document's example, computed rather than
+# quoted:
+
+# %%
+def kib(n_bytes):
+    return n_bytes / 1024
+
+
+batch, n_in, n_out, float_bytes = 32, 512, 768, np.dtype(np.float32).itemsize
+memory = {
+    "x (saved)": batch * n_in * float_bytes,
+    "W (saved)": n_in * n_out * float_bytes,
+    "grad_x": batch * n_in * float_bytes,
+    "grad_W": n_in * n_out * float_bytes,
+    "grad_b": n_out * float_bytes,
+}
+for name, n_bytes in memory.items():
+    print(f"{name:10s} {n_bytes:>10,} bytes = {kib(n_bytes):8,.0f} KB")
+print(f"total      {sum(memory.values()):>10,} bytes = {sum(memory.values()) / 1024 ** 2:.1f} MB")
+
+# %% [markdown]
+# The same layer through our engine: `graph_memory` counts the arrays the graph holds. The matmul node keeps
+# `x` and `W`; the addition keeps its input (the matmul's output, `batch × 768` floats) and `b`.
+
+# %%
+layer = Linear(n_in, n_out, seed=0)
+x = Tensor(np.random.default_rng(0).normal(size=(batch, n_in)))
+y = layer(x)
+print(f"graph_memory of one Linear({n_in}, {n_out}) at batch {batch}: {graph_memory(y):,} bytes "
+      f"= {graph_memory(y) / 1024 ** 2:.2f} MB")
+h = Tanh()(y)
+print(f"... followed by tanh (which saves its input and its output): {graph_memory(h) / 1024 ** 2:.2f} MB")
+
+# %% [markdown]
+# And what recording costs in time: the per-operation overhead of building a node (measured on a tiny tensor,
+# so the arithmetic itself is negligible), and one training step of a small MLP.
+
+# %%
+def per_call(functions, number=2000, rounds=7):
+    """Best time of one call of each function, in seconds. The functions take turns in every round, so a
+    busy machine slows them alike; the minimum over rounds filters out the rest of the noise."""
+    best = [float("inf")] * len(functions)
+    for _ in range(rounds):
+        for i, fn in enumerate(functions):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            best[i] = min(best[i], (time.perf_counter() - start) / number)
+    return best
+
+
+a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+plain_mul = Tensor._unpatched["__mul__"]                 # module 01's forward-only method
+forward_only, recording = per_call([lambda: plain_mul(a, b), lambda: a * b])
+print(f"a * b on 2 elements: module-01 forward {forward_only * 1e6:.1f} µs, with autograd "
+      f"{recording * 1e6:.1f} µs (node recorded): "
+      f"recording costs about {(recording - forward_only) * 1e6:.1f} µs per operation")
+
+# %% [markdown]
+# Gradient **checkpointing** (which we do not build) trades the other way: drop most saved activations in the
+# forward pass and recompute them during backward, paying roughly one extra forward pass for a large cut in
+# memory.
+
+# %% [markdown]
+# ## 12. Reflection questions (answers computed)
+#
+# **Q1. Activation memory.** An MLP 784 → 512 → 256 → 128 → 10 processes a batch of 64 in float32, and each
+# layer saves its input for the backward pass (count the final 10-wide output too, as the reference does).
+# How much memory do the saved activations take?
+
+# %%
+widths, batch = [784, 512, 256, 128, 10], 64
+q1 = [batch * w * 4 for w in widths]
+for w, n_bytes in zip(widths, q1):
+    print(f"  {batch} x {w:3d} x 4 bytes = {kib(n_bytes):6.1f} KB")
+print(f"Q1: total {kib(sum(q1)):.1f} KB = {sum(q1) / 1024 ** 2:.2f} MB per forward pass")
+
+# %% [markdown]
+# **Q2. Backward cost.** A forward `y = x @ W` (x: 32×512, W: 512×256) takes 8 ms. How long does its backward
+# take? It needs two matrix products of the same size, `grad_x = g @ Wᵀ` and `grad_W = xᵀ @ g`:
+
+# %%
+def matmul_flops(n, k, m):
+    return 2 * n * k * m
+
+
+forward_flops = matmul_flops(32, 512, 256)
+backward_flops = matmul_flops(32, 256, 512) + matmul_flops(512, 32, 256)
+print(f"Q2: backward/forward = {backward_flops / forward_flops:.0f}, so about {8 * backward_flops / forward_flops:.0f} ms "
+      f"(training step ≈ {(forward_flops + backward_flops) / forward_flops:.0f}× inference)")
+
+# %% [markdown]
+# **Q3. Memory budget.** A 1-billion-parameter float32 model trains with Adam on a 16 GB GPU. How much is left
+# for activations? (decimal GB)
+
+# %%
+params = 1_000_000_000
+q3 = {"weights": params * 4, "gradients": params * 4, "Adam moments": params * 8}
+for name, n_bytes in q3.items():
+    print(f"  {name:12s} {n_bytes / 1e9:.0f} GB")
+print(f"Q3: {sum(q3.values()) / 1e9:.0f} GB before a single activation: nothing is left of 16 GB "
+      "(hence gradient accumulation, checkpointing, mixed precision, sharding)")
+
+# %% [markdown]
+# **Q4. `requires_grad` by default.** A batch of 32 RGB images of 224×224 would, if inputs required grad by
+# default, get a gradient array as large as itself. How much memory is that?
+
+# %%
+q4_values = 32 * 3 * 224 * 224
+print(f"Q4: {q4_values / 1e6:.1f} M values x 4 bytes = {q4_values * 4 / 1024 ** 2:.1f} MB of useless gradient "
+      "per batch: that is why requires_grad is opt-in")
+
+# %% [markdown]
+# **Q5. Forgetting `zero_grad`.** What does a parameter's `.grad` hold after 10 steps without resetting it?
+# Run it and see: the sum of all 10 gradients, not the latest one.
+
+# %%
+w = Tensor([1.0], requires_grad=True)
+history = []
+for step in range(10):
+    ((w * w) * 0.5).sum().backward()      # gradient of w²/2 is w; w stays 1, so each step adds 1
+    history.append(float(w.grad[0]))
+print(f"Q5: .grad after each step without zero_grad: {history} (correct each time: 1.0)")
+w.zero_grad()
+
+# %% [markdown]
+# ## 13. Demo: learning to read digits
+#
+# scikit-learn ships a small real dataset, `load_digits`: 1,797 handwritten digits as 8×8 images. A two-layer
+# MLP trained with plain gradient descent (`w = w - lr * w.grad`, no optimiser yet: that is module 07) on
+# 80 % of them, tested on the other 20 %:
+
+# %%
+def train_digits(epochs=30, batch_size=64, lr=0.1, seed=0):
+    from sklearn.datasets import load_digits
+    enable_autograd(quiet=True)
+    digits = load_digits()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(digits.target))
+    images, labels = digits.data[order] / 16.0, digits.target[order]
+    split = int(0.8 * len(labels))
+    model = [Linear(64, 64, seed=seed), ReLU(), Linear(64, 10, seed=seed + 1)]
+    params = [p for layer in model if isinstance(layer, Linear) for p in (layer.weight, layer.bias)]
+    loss_fn = CrossEntropyLoss()
+
+    def forward(x):
+        for layer in model:
+            x = layer(x)
+        return x
+
+    start, steps = time.perf_counter(), 0
+    for epoch in range(epochs):
+        shuffle = rng.permutation(split)
+        for i in range(0, split, batch_size):
+            idx = shuffle[i:i + batch_size]
+            loss = loss_fn(forward(Tensor(images[idx])), Tensor(labels[idx]))
+            for p in params:
+                p.zero_grad()
+            loss.backward()
+            for p in params:
+                p.data -= lr * p.grad
+            steps += 1
+    elapsed = time.perf_counter() - start
+    with no_grad():
+        predictions = forward(Tensor(images[split:])).data.argmax(axis=1)
+    return float(np.mean(predictions == labels[split:])), elapsed, float(loss.data), steps
+
+
+accuracy, seconds, final_loss, steps = train_digits()
+print(f"digits: test accuracy {accuracy:.1%} after {seconds:.1f} s of training, {steps} steps "
+      f"({seconds / steps * 1e3:.2f} ms per forward+backward+update step, batch 64, 64-64-10 MLP); "
+      f"last batch loss {final_loss:.3f}")
+assert accuracy >= 0.95, "the demo should reach 95% test accuracy"
+
+# %% [markdown]
+# ## Summary
+#
+# - A computation graph is recorded during the forward pass: each result points to a `Function` node that
+#   saved its inputs.
+# - Each backward rule is a local vector-Jacobian product, a few lines of NumPy; `unbroadcast` sums the
+#   gradient of an input that broadcasting reused.
+# - `backward()` walks the graph once in reverse topological order, summing incoming gradients first: no
+#   recursion limit, no exponential blow-up on shared subgraphs.
+# - Gradients accumulate; `zero_grad()` resets them.
+# - One registry lists every differentiable operation, so nothing is silently left without a gradient.
+# - The price is memory: every saved activation stays alive until the graph is dropped.
+#
+# Next, module 07 turns `p.data -= lr * p.grad` into optimisers: SGD with momentum, and Adam.
+
+# %%
+def test_module():
+    """Run every test of this module."""
+    test_unit_function()
+    test_unit_arithmetic_backward()
+    test_unit_matmul_backward()
+    test_unit_reduction_backward()
+    test_unit_shape_backward()
+    test_unit_activation_backward()
+    test_unit_loss_backward()
+    test_unit_unbroadcast()
+    test_unit_backward()
+    test_unit_grad_tools()
+    test_unit_enable_autograd()
+    test_integration_two_layer_network()
+    print("all module 06 tests passed")
+
+if __name__ == "__main__":
+    test_module()

@@ -1,0 +1,598 @@
+"""Module 06 (autograd): the engine in tinytorch.core.autograd, checked numerically, plus mutation tests
+that run the literate module with common wrong rules and expect its own tests to catch them."""
+import re
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tinytorch.core import autograd as ag
+from tinytorch.core.activations import GELU, ReLU, Sigmoid, Softmax, Tanh
+from tinytorch.core.autograd import (DIFFERENTIABLE_OPS, Function, GradcheckError, enable_autograd,
+                                     gradcheck, graph_memory, no_grad, op_name, show_graph)
+from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
+from tinytorch.core.tensor import Tensor
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "src" / "06_autograd" / "06_autograd.py"
+FAST = settings(max_examples=30, deadline=None)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def autograd_on():
+    """Enable autograd for this file only, so the suites of modules 01-05 still see the plain Tensor."""
+    enable_autograd(quiet=True)
+    yield
+    ag.disable_autograd()
+
+
+def T(values, grad=True):
+    return Tensor(np.asarray(values, dtype=np.float64), requires_grad=grad)
+
+
+def rand(seed, shape, low=-2.0, high=2.0):
+    return np.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def away_from_zero(seed, shape, low=0.5, high=2.0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# hypothesis strategies
+# ---------------------------------------------------------------------------------------------------------
+shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
+
+
+@st.composite
+def broadcast_pairs(draw):
+    """(shape_a, shape_b) that broadcast: b drops leading axes of a and may squash some axes to 1."""
+    a = draw(shapes)
+    keep = draw(st.integers(0, len(a)))
+    b = tuple(1 if draw(st.booleans()) else d for d in a[len(a) - keep:])
+    return (a, b) if draw(st.booleans()) else (b, a)
+
+
+@st.composite
+def matmul_pairs(draw):
+    n, k, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    batch = draw(st.lists(st.integers(1, 3), max_size=2).map(tuple))
+    kind = draw(st.sampled_from(["2d", "batched", "batch-a", "batch-b", "1d-a", "1d-b", "1d-both"]))
+    return {"2d": ((n, k), (k, m)), "batched": (batch + (n, k), batch + (k, m)),
+            "batch-a": (batch + (n, k), (k, m)), "batch-b": ((n, k), batch + (k, m)),
+            "1d-a": ((k,), batch + (k, m)), "1d-b": (batch + (n, k), (k,)), "1d-both": ((k,), (k,))}[kind]
+
+
+seeds = st.integers(0, 2 ** 16)
+scales = st.sampled_from([1e-3, 1.0, 10.0, 1e3])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# every rule against gradcheck
+# ---------------------------------------------------------------------------------------------------------
+@FAST
+@given(broadcast_pairs(), seeds, st.sampled_from(["add", "sub", "mul", "div", "radd", "rsub", "rmul", "rdiv"]))
+def test_binary_ops_broadcasting(pair, seed, op):
+    a, b = rand(seed, pair[0]), away_from_zero(seed + 1, pair[1])
+    fns = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "div": lambda a, b: a / b, "radd": lambda a, b: 2.0 + b + a, "rsub": lambda a, b: 3.0 - b - a,
+           "rmul": lambda a, b: 0.5 * b * a, "rdiv": lambda a, b: 1.5 / b + a}
+    assert gradcheck(fns[op], T(a), T(b))
+
+
+@FAST
+@given(shapes, seeds, scales)
+def test_arithmetic_extreme_scales(shape, seed, scale):
+    a, b = rand(seed, shape) * scale, away_from_zero(seed + 1, shape) * scale
+    assert gradcheck(lambda a, b: (a * b - a) / b + (-a), T(a), T(b), rtol=1e-3, atol=1e-5 * scale ** 2)
+
+
+@FAST
+@given(matmul_pairs(), seeds)
+def test_matmul_all_layouts(pair, seed):
+    assert gradcheck(lambda a, b: a.matmul(b), T(rand(seed, pair[0])), T(rand(seed + 1, pair[1])))
+    assert gradcheck(lambda a, b: a @ b, T(rand(seed, pair[0])), T(rand(seed + 1, pair[1])))
+
+
+@st.composite
+def reduction_cases(draw):
+    shape = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple))
+    axes = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1),
+                          st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True).map(tuple)))
+    return shape, axes, draw(st.booleans())
+
+
+@FAST
+@given(reduction_cases(), seeds, st.sampled_from(["sum", "mean", "max"]))
+def test_reductions(case, seed, op):
+    shape, axis, keepdims = case
+    size = int(np.prod(shape))
+    values = np.random.default_rng(seed).permutation(size).reshape(shape) * 0.37 - 1.0   # distinct: no ties
+    assert gradcheck(lambda x: getattr(x, op)(axis=axis, keepdims=keepdims), T(values))
+
+
+def test_max_ties_share_evenly():
+    x = T([[1.0, 5.0, 5.0], [2.0, 2.0, 2.0]])
+    x.max(axis=1).sum().backward()
+    assert np.allclose(x.grad, [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+    y = T([3.0, 3.0, 1.0, 3.0])
+    y.max().backward()
+    assert np.allclose(y.grad, [1 / 3, 1 / 3, 0, 1 / 3])
+
+
+@FAST
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple), seeds, st.data())
+def test_shape_ops(shape, seed, data):
+    x = T(rand(seed, shape))
+    perm = data.draw(st.permutations(range(len(shape))))
+    assert gradcheck(lambda x: x.permute(*perm), x)
+    assert gradcheck(lambda x: x.reshape(-1), x)
+    assert gradcheck(lambda x: x.reshape(tuple(reversed(shape))), x)
+    if len(shape) >= 2:
+        d0, d1 = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=2, max_size=2, unique=True))
+        assert gradcheck(lambda x: x.transpose(d0, d1), x)
+        assert gradcheck(lambda x: x.transpose(), x)
+    assert gradcheck(lambda x: x.transpose(), x)
+
+
+@FAST
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=3).map(tuple), seeds, st.data())
+def test_indexing(shape, seed, data):
+    x = T(rand(seed, shape))
+    idx = data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6))   # repeats allowed
+    assert gradcheck(lambda x: x[idx], x)
+    assert gradcheck(lambda x: x[np.array(idx)], x)
+    assert gradcheck(lambda x: x[shape[0] - 1], x)
+    assert gradcheck(lambda x: x[: shape[0] // 2 + 1], x)
+    assert gradcheck(lambda x: x[x.data > 0] if (x.data > 0).any() else x[0], x)
+
+
+def test_repeated_index_accumulates():
+    x = T([1.0, 2.0, 3.0])
+    x[[0, 0, 0, 2]].sum().backward()
+    assert np.allclose(x.grad, [3.0, 0.0, 1.0])
+
+
+@FAST
+@given(shapes, seeds, st.sampled_from([0.1, 1.0, 5.0, 30.0]),
+       st.sampled_from([ReLU, Sigmoid, Tanh, GELU]))
+def test_elementwise_activations(shape, seed, scale, cls):
+    values = away_from_zero(seed, shape, 0.05, 1.0) * scale   # |x| >= 0.05*scale: away from ReLU's kink
+    assert gradcheck(lambda x: cls()(x), T(values), atol=1e-5, rtol=1e-3)
+
+
+@FAST
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple), seeds, st.data(),
+       st.sampled_from([1.0, 10.0]))
+def test_softmax_any_dim(shape, seed, data, scale):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    assert gradcheck(lambda x: Softmax(dim=dim)(x), T(rand(seed, shape) * scale))   # non-uniform upstream
+
+
+def test_softmax_jacobian_is_not_diagonal():
+    x = T([[0.2, -1.0, 0.7]])
+    s = Softmax()(x)
+    g = np.array([[1.0, -2.0, 0.5]])
+    s.backward(g)
+    sv = s.data
+    assert np.allclose(x.grad, sv * (g - (g * sv).sum(-1, keepdims=True)), atol=1e-6)
+    assert not np.allclose(x.grad, g * sv * (1 - sv), atol=1e-3)
+
+
+@FAST
+@given(st.integers(1, 6), st.integers(2, 6), seeds, st.sampled_from([1.0, 20.0, 100.0]))
+def test_cross_entropy(batch, classes, seed, scale):
+    labels = np.random.default_rng(seed).integers(0, classes, size=batch)
+    logits = T(rand(seed, (batch, classes)) * scale)
+    assert gradcheck(lambda z: CrossEntropyLoss()(z, labels) * 1.7, logits)
+    assert gradcheck(lambda z: CrossEntropyLoss()(z, Tensor(labels)), logits)
+
+
+@FAST
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=2).map(tuple), seeds)
+def test_mse_and_bce(shape, seed):
+    p, t = T(rand(seed, shape, 0.05, 0.95)), T(rand(seed + 1, shape, 0.0, 1.0))
+    assert gradcheck(lambda p, t: MSELoss()(p, t), p, t)
+    assert gradcheck(lambda p: BinaryCrossEntropyLoss()(p, Tensor(t.data)), p)
+    assert gradcheck(lambda z: BinaryCrossEntropyLoss()(Sigmoid()(z), Tensor(t.data)), T(rand(seed, shape)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# completeness, driven by the registry
+# ---------------------------------------------------------------------------------------------------------
+labels3 = np.array([2, 0, 1])
+EXAMPLES = {   # registry name -> (function of the inputs, inputs)
+    "Tensor.__add__": (lambda a, b: a + b, [rand(1, (3, 2)), rand(2, (2,))]),
+    "Tensor.__sub__": (lambda a, b: a - b, [rand(1, (3, 2)), rand(2, (3, 1))]),
+    "Tensor.__mul__": (lambda a, b: a * b, [rand(1, (3, 2)), rand(2, (2,))]),
+    "Tensor.__truediv__": (lambda a, b: a / b, [rand(1, (3, 2)), away_from_zero(2, (3, 2))]),
+    "Tensor.matmul": (lambda a, b: a.matmul(b), [rand(1, (2, 3, 4)), rand(2, (4, 2))]),
+    "Tensor.__neg__": (lambda a: -a, [rand(1, (3,))]),
+    "Tensor.sum": (lambda a: a.sum(axis=0), [rand(1, (3, 2))]),
+    "Tensor.mean": (lambda a: a.mean(axis=-1, keepdims=True), [rand(1, (3, 2))]),
+    "Tensor.max": (lambda a: a.max(axis=1), [np.arange(6.0).reshape(2, 3)[:, ::-1] * 0.3]),
+    "Tensor.reshape": (lambda a: a.reshape(2, 3), [rand(1, (3, 2))]),
+    "Tensor.transpose": (lambda a: a.transpose(), [rand(1, (3, 2))]),
+    "Tensor.permute": (lambda a: a.permute(2, 0, 1), [rand(1, (2, 3, 4))]),
+    "Tensor.__getitem__": (lambda a: a[[0, 0, 2], 1:], [rand(1, (3, 3))]),
+    "ReLU.forward": (lambda a: ReLU()(a), [away_from_zero(1, (3, 2))]),
+    "Sigmoid.forward": (lambda a: Sigmoid()(a), [rand(1, (3, 2))]),
+    "Tanh.forward": (lambda a: Tanh()(a), [rand(1, (3, 2))]),
+    "GELU.forward": (lambda a: GELU()(a), [rand(1, (3, 2))]),
+    "Softmax.forward": (lambda a: Softmax(dim=0)(a), [rand(1, (3, 2))]),
+    "MSELoss.forward": (lambda p, t: MSELoss()(p, t), [rand(1, (3, 2)), rand(2, (3, 2))]),
+    "BinaryCrossEntropyLoss.forward": (lambda p: BinaryCrossEntropyLoss()(p, Tensor([[0.0, 1.0]] * 3)),
+                                       [rand(1, (3, 2), 0.1, 0.9)]),
+    "CrossEntropyLoss.forward": (lambda z: CrossEntropyLoss()(z, labels3), [rand(1, (3, 4))]),
+}
+
+
+def test_examples_cover_the_registry_exactly():
+    names = [op_name(owner, method) for owner, method, _, _ in DIFFERENTIABLE_OPS]
+    assert len(names) == len(set(names)), "a registry entry is duplicated"
+    assert set(EXAMPLES) == set(names), "every registry entry needs an example here (and no stale ones)"
+
+
+@pytest.mark.parametrize("entry", DIFFERENTIABLE_OPS, ids=lambda e: op_name(e[0], e[1]) if isinstance(e, tuple) else None)
+def test_every_registered_op_records_and_is_correct(entry):
+    owner, method, rule, kind = entry
+    fn, arrays = EXAMPLES[op_name(owner, method)]
+    inputs = [T(a) for a in arrays]
+    out = fn(*inputs)
+    assert isinstance(out._grad_fn, rule), f"{op_name(owner, method)} recorded {out._grad_fn!r}, not {rule.__name__}"
+    assert out.requires_grad
+    assert gradcheck(fn, *inputs)
+
+
+SAMPLE_CALLS = {   # every public Tensor method: how to call it (x is (2, 3), requires grad)
+    "__add__": (1.0,), "__sub__": (1.0,), "__mul__": (2.0,), "__truediv__": (2.0,), "__neg__": (),
+    "__radd__": (1.0,), "__rsub__": (1.0,), "__rmul__": (2.0,), "__rtruediv__": (2.0,),
+    "matmul": (np.ones((3, 2)),), "__matmul__": (np.ones((3, 2)),), "__rmatmul__": (np.ones((4, 2)),),
+    "sum": (), "mean": (), "max": (), "reshape": (3, 2), "transpose": (), "permute": (1, 0),
+    "__getitem__": (0,), "numpy": (), "item": None, "__len__": (), "__repr__": (), "__array__": (),
+    "backward": None, "zero_grad": None, "detach": None, "retain_grad": None, "_as_array": None,
+}
+
+
+def test_every_tensor_method_returning_a_tensor_records_a_graph():
+    methods = {name for name, value in vars(Tensor).items()
+               if isinstance(value, (types.FunctionType, staticmethod)) and name not in ("__init__", "__array_ufunc__", "__init_subclass__")
+               and (not name.startswith("_") or name.endswith("__") or name == "_as_array")}
+    missing = methods - set(SAMPLE_CALLS)
+    assert not missing, f"new Tensor methods without a sample call here: {sorted(missing)}"
+    for name in sorted(methods):
+        args = SAMPLE_CALLS[name]
+        if args is None:
+            continue
+        x = T(rand(0, (2, 3)) + 3.0)
+        result = getattr(x, name)(*args)
+        if isinstance(result, Tensor):
+            assert result._grad_fn is not None, f"Tensor.{name} returns a Tensor but records no graph"
+    for name in ("__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__matmul__", "__rmatmul__"):
+        fn = lambda x, name=name: getattr(x, name)(*SAMPLE_CALLS[name])
+        assert gradcheck(fn, T(rand(0, (2, 3)) + 3.0)), name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# graph shapes, accumulation, grad mode
+# ---------------------------------------------------------------------------------------------------------
+def test_reference_examples():
+    x = Tensor([2.0], requires_grad=True)
+    y = x * 3 + 1
+    y.backward()
+    assert np.allclose(x.grad, [3.0])
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    W = Tensor([[3.0], [4.0]], requires_grad=True)
+    loss = (x.matmul(W) * x.matmul(W)).sum()
+    loss = (lambda y: (y * y).sum())(x.matmul(W))
+    loss.backward()
+    assert np.allclose(x.grad, [[66.0, 88.0]]) and np.allclose(W.grad, [[22.0], [44.0]])
+
+
+def test_diamond_and_reuse():
+    x = Tensor([3.0], requires_grad=True)
+    (x * x).backward()
+    assert np.allclose(x.grad, [6.0])
+    x = Tensor([1.0], requires_grad=True)
+    h = x
+    for _ in range(30):
+        h = h + h
+    start = time.perf_counter()
+    h.backward()
+    assert time.perf_counter() - start < 0.1
+    assert x.grad[0] == 2.0 ** 30
+
+
+def test_chain_of_100000_nodes():
+    x = Tensor([0.0], requires_grad=True)
+    h = x
+    for _ in range(100_000):
+        h = h + 1.0
+    h.backward()
+    assert x.grad[0] == 1.0 and h.data[0] == 100_000
+
+
+def test_accumulation_and_zero_grad():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()
+    loss.backward()                            # the graph is kept: a second call accumulates
+    assert np.allclose(w.grad, [4.0, 8.0])
+    assert w.grad.dtype == w.data.dtype and w.grad.shape == w.shape
+    w.zero_grad()
+    assert w.grad is None
+
+
+def test_intermediates_and_retain_grad():
+    x = Tensor([2.0], requires_grad=True)
+    mid = x * 3
+    kept = (x * 4).retain_grad()
+    (mid * kept).backward()
+    assert mid.grad is None and np.allclose(kept.grad, [6.0]) and np.allclose(x.grad, [48.0])
+
+
+def test_no_grad_nests():
+    x = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        with no_grad():
+            assert (x * 2)._grad_fn is None
+        assert (x * 2)._grad_fn is None
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled() and (x * 2)._grad_fn is not None
+    try:
+        with no_grad():
+            raise KeyError
+    except KeyError:
+        pass
+    assert ag.is_grad_enabled(), "an exception inside no_grad must restore grad mode"
+
+
+def test_detach():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d._grad_fn is None
+    y = (d * x).sum()
+    y.backward()
+    assert np.allclose(x.grad, [2.0, 4.0]), "gradient must not flow through the detached branch"
+
+
+def test_constants_record_nothing():
+    assert (Tensor([1.0]) * 2)._grad_fn is None
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="non-scalar"):
+        (Tensor([1.0, 2.0], requires_grad=True) * 2).backward()
+    with pytest.raises(ValueError, match=r"\(3,\)"):
+        (Tensor([1.0, 2.0], requires_grad=True) * 2).backward(np.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).backward()
+
+    class WrongShape(Function):
+        def apply(self, g):
+            return (np.ones((4, 5)),)
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    bad = ag._attach(Tensor([0.0, 0.0]), WrongShape(x))
+    with pytest.raises(ValueError) as error:
+        bad.backward(np.ones(2))
+    assert all(s in str(error.value) for s in ("WrongShape", "input 0", "(4, 5)", "(2,)"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# enable_autograd, tools, packaging
+# ---------------------------------------------------------------------------------------------------------
+def test_enable_is_idempotent_and_wraps_pristine_methods():
+    enable_autograd(quiet=True)
+    enable_autograd(quiet=True)
+    for owner, method, _, _ in DIFFERENTIABLE_OPS:
+        assert getattr(owner, method).__wrapped__ is owner._unpatched[method]
+    x = Tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert y._grad_fn.saved_tensors[0] is x
+
+
+def test_a_second_engine_replaces_the_first():
+    """What a student's notebook does after the reference engine was enabled: the last engine wins."""
+    class MarkedMul(ag.MulBackward):
+        pass
+
+    original = Tensor.__mul__
+    try:
+        Tensor.__mul__ = ag._differentiable("binary", ag._pristine(Tensor, "__mul__"), MarkedMul)
+        assert isinstance((Tensor([1.0], requires_grad=True) * 2)._grad_fn, MarkedMul)
+        enable_autograd(quiet=True)
+        node = (Tensor([1.0], requires_grad=True) * 2)._grad_fn
+        assert type(node) is ag.MulBackward
+    finally:
+        Tensor.__mul__ = original
+        enable_autograd(quiet=True)
+
+
+def test_enable_prints_one_line(capsys):
+    enable_autograd()
+    assert len(capsys.readouterr().out.strip().splitlines()) == 1
+
+
+def test_gradcheck_reports_a_wrong_rule_and_restores_dtype():
+    class WrongMul(Function):
+        def apply(self, g):
+            a, b = self.saved_tensors
+            return g * a.data, g * b.data            # swapped operands
+
+    try:
+        Tensor.__mul__ = ag._differentiable("binary", ag._pristine(Tensor, "__mul__"), WrongMul)
+        with pytest.raises(GradcheckError) as error:
+            gradcheck(lambda a, b: a * b, T([1.0, 2.0]), T([3.0, -1.0]))
+        assert isinstance(error.value, AssertionError)
+        assert all(s in str(error.value) for s in ("input 0", "expected", "got", "element"))
+    finally:
+        enable_autograd(quiet=True)
+    assert Tensor.default_dtype == np.float32
+    assert Tensor([1.0]).dtype == np.float32
+
+
+def test_gradcheck_needs_a_recorded_graph():
+    with pytest.raises(GradcheckError, match="records no graph"):
+        gradcheck(lambda a: a * 2, Tensor([1.0]))
+
+
+def test_show_graph():
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    y = x * x
+    view = show_graph(y.sum())
+    bundle = view._repr_mimebundle_()
+    assert bundle["text/vnd.mermaid"].startswith("flowchart")
+    assert "MulBackward" in bundle["text/vnd.mermaid"] and "-->" in bundle["text/vnd.mermaid"]
+    assert str(view) == bundle["text/plain"] and "SumBackward" in str(view) and "leaf" in str(view)
+    h = x
+    for _ in range(40):
+        h = h + h
+    assert len(str(show_graph(h)).splitlines()) < 200     # shared nodes are not re-expanded
+
+
+def test_graph_memory_counts_each_array_once():
+    x = Tensor(np.ones((10, 10)), requires_grad=True)
+    assert graph_memory(x * x) == x.data.nbytes
+    w = Tensor(np.ones((10, 5)), requires_grad=True)
+    y = x.matmul(w)
+    assert graph_memory(y) == x.data.nbytes + w.data.nbytes
+    t = Tanh()(y)
+    assert graph_memory(t) == x.data.nbytes + w.data.nbytes + 2 * y.data.nbytes   # tanh keeps y and its output
+
+
+def test_public_names():
+    for name in ("Function", "AddBackward", "SubBackward", "MulBackward", "DivBackward", "NegBackward",
+                 "MatmulBackward", "SumBackward", "MeanBackward", "MaxBackward", "ReshapeBackward",
+                 "TransposeBackward", "PermuteBackward", "SliceBackward", "ReLUBackward", "SigmoidBackward",
+                 "TanhBackward", "SoftmaxBackward", "GELUBackward", "MSEBackward", "BCEBackward",
+                 "CrossEntropyBackward", "unbroadcast", "enable_autograd", "no_grad", "gradcheck",
+                 "show_graph", "graph_memory"):
+        assert name in ag.__all__, name
+
+
+def _python(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=60)
+
+
+def test_plain_import_has_no_autograd_but_top_level_import_does():
+    plain = _python("import sys\nfrom tinytorch.core.tensor import Tensor\n"
+                    "import tinytorch.core.activations, tinytorch.core.layers, tinytorch.core.losses\n"
+                    "assert 'tinytorch.core.autograd' not in sys.modules\n"
+                    "assert (Tensor([1.0], requires_grad=True) * 2)._grad_fn is None\n"
+                    "try:\n    Tensor([1.0]).backward()\nexcept RuntimeError as e:\n    print('OK', e)\n")
+    assert plain.returncode == 0 and "OK" in plain.stdout and "module 06" in plain.stdout, plain.stderr
+    top = _python("from tinytorch import Tensor, Linear, ReLU, CrossEntropyLoss, no_grad, enable_autograd\n"
+                  "import tinytorch\nassert 'Tensor' in dir(tinytorch) and 'DataLoader' in tinytorch.__all__\n"
+                  "x = Tensor([2.0], requires_grad=True)\ny = x * 3 + 1\ny.backward()\nprint(x.grad)\n"
+                  "layer = Linear(2, 3)\nCrossEntropyLoss()(ReLU()(layer(Tensor([[1.0, 2.0]]))), [1]).backward()\n"
+                  "assert layer.weight.grad.shape == (2, 3)\n")
+    assert top.returncode == 0 and "[3.]" in top.stdout, top.stderr + top.stdout
+
+
+# ---------------------------------------------------------------------------------------------------------
+# mutation tests: the module's own tests must catch common wrong rules
+# ---------------------------------------------------------------------------------------------------------
+SOLUTION = re.compile(r"(### BEGIN SOLUTION\n)(.*?)(\n[ \t]*### END SOLUTION)", re.S)
+
+
+def mutate(source, grade_id, old, new):
+    """Replace, in the solution regions of the cell `grade_id`, the region holding `old` by its text with
+    `old` -> `new` (`old` = None: replace every region of the cell with `new`)."""
+    header = re.search(r'^# %%.*"grade_id": "' + re.escape(grade_id) + r'".*$', source, re.M)
+    assert header, grade_id
+    end = source.find("\n# %%", header.end())
+    cell = source[header.end():end]
+
+    def swap(match):
+        body = match.group(2)
+        if old is None:
+            indent = re.match(r"[ \t]*", body).group(0)
+            body = "\n".join(indent + line for line in new.splitlines())
+        elif old in body:
+            body = body.replace(old, new)
+        return match.group(1) + body + match.group(3)
+
+    mutated = SOLUTION.sub(swap, cell)
+    assert mutated != cell, f"mutation {old!r} did not apply in cell {grade_id}"
+    return source[:header.end()] + mutated + source[end:]
+
+
+MUTATIONS = {   # name: (grade_id, old, new, the test that must fail)
+    "forgot-unbroadcast": ("unbroadcast", None, "return grad", "test_unit_unbroadcast"),
+    "matmul-swapped": ("matmul-backward", "grad_a = g @ T(B)", "grad_a = T(B) @ g", "test_unit_matmul_backward"),
+    "matmul-dotT": ("matmul-backward", None,
+                    "return (g @ B.T if _needs(a) else None, A.T @ g if _needs(b) else None)",
+                    "test_unit_matmul_backward"),
+    "mul-swapped": ("arithmetic-backward", "grad_output * b.data if _needs(a)", "grad_output * a.data if _needs(a)",
+                    "test_unit_arithmetic_backward"),
+    "sub-sign": ("arithmetic-backward", "-grad_output if _needs(b)", "grad_output if _needs(b)",
+                 "test_unit_arithmetic_backward"),
+    "div-sign": ("arithmetic-backward", "grad_b = -grad_output", "grad_b = grad_output",
+                 "test_unit_arithmetic_backward"),
+    "softmax-diagonal": ("activation-backward", "return (s * (grad_output - np.sum(grad_output * s, axis=self.dim, keepdims=True)),)",
+                         "return (grad_output * s * (1 - s),)", "test_unit_activation_backward"),
+    "overwrite-grad": ("backward", "node.grad = np.array(grad if node.grad is None else node.grad + grad,",
+                       "node.grad = np.array(grad,", "test_unit_backward"),
+    "overwrite-incoming": ("backward", "grads[id(t)] = grads[id(t)] + g if id(t) in grads else g",
+                           "grads[id(t)] = g", "test_unit_backward"),
+    "recursion-no-order": ("backward", "for node in reversed(topological_order(self)):",
+                           "for node in topological_order(self):", "test_unit_backward"),
+    "missing-wiring": ("enable-autograd", "in DIFFERENTIABLE_OPS:", "in DIFFERENTIABLE_OPS[:-8]:",
+                       "test_unit_enable_autograd"),
+    "tanh-not-wired": ("enable-autograd", "in DIFFERENTIABLE_OPS:",
+                       "in [op for op in DIFFERENTIABLE_OPS if op[0] is not Tanh]:", "test_unit_enable_autograd"),
+    "max-no-share": ("reduction-backward", "share = mask / mask.sum(axis=self.axis, keepdims=True)",
+                     "share = mask", "test_unit_reduction_backward"),
+    "slice-no-add-at": ("shape-backward", "np.add.at(grad, self.key, grad_output)",
+                        "grad[self.key] = grad_output", "test_unit_shape_backward"),
+    "ce-no-batch-mean": ("loss-backward", "grad_output * probs / batch", "grad_output * probs",
+                         "test_unit_loss_backward"),
+}
+
+
+@pytest.fixture(scope="module")
+def mutation_runs(tmp_path_factory):
+    """Start every mutated module at once (they run in parallel), then collect the results."""
+    source = SOURCE.read_text(encoding="utf-8")
+    folder = tmp_path_factory.mktemp("mutants")
+    jobs = {}
+    variants = {name: mutate(source, *spec[:3]) for name, spec in MUTATIONS.items()}
+    variants["stub"] = SOLUTION.sub(lambda m: m.group(1) + re.match(r"[ \t]*", m.group(2)).group(0)
+                                    + "raise NotImplementedError()" + m.group(3), source)
+    # a notebook kernel where the reference engine was switched on first (`from tinytorch import Tensor`):
+    # the student's (wrong) enable_autograd must still be the one graded
+    variants["missing-wiring-after-reference"] = "import tinytorch\ntinytorch.Tensor\n" + variants["missing-wiring"]
+    for name, text in variants.items():
+        path = folder / f"{name}.py"
+        path.write_text(text, encoding="utf-8")
+        jobs[name] = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, cwd=folder,
+                                      env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    return {name: (job.communicate(timeout=120)[0], job.returncode) for name, job in jobs.items()}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_mutation_is_caught_by_the_module(mutation_runs, name):
+    output, code = mutation_runs[name]
+    expected = MUTATIONS[name][3]
+    assert code != 0, f"mutation {name} was not caught: the module ran to the end"
+    assert expected in output, f"mutation {name}: expected {expected} to fail; output:\n{output[-2000:]}"
+
+
+def test_stub_fails_even_with_the_reference_package(mutation_runs):
+    output, code = mutation_runs["stub"]
+    assert code != 0 and "NotImplementedError" in output
+    assert (ROOT / "tinytorch" / "core" / "autograd.py").exists()
+
+
+def test_wrong_code_is_graded_even_after_the_reference_engine_was_enabled(mutation_runs):
+    output, code = mutation_runs["missing-wiring-after-reference"]
+    assert code != 0 and "test_unit_enable_autograd" in output, output[-2000:]

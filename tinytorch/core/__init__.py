@@ -1,0 +1,1 @@
+"""The course modules, generated from src/ by `tito export`."""

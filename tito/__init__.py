@@ -1,0 +1,1 @@
+"""tito: the tinytorch course tooling (export, release, check, test, grade, book, bench)."""

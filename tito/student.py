@@ -1,0 +1,110 @@
+"""The student's side: `tito module complete NN` and the self-contained student repository."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from . import export, source
+from .registry import MODULES, ROOT
+
+STUDENT_README = """# tinytorch: build your own autograd
+
+This is your copy of the course. The notebooks are in `modules/`; the `tinytorch` package they build is in
+`tinytorch/`. Modules {graded} are yours to write: their package files come from *your* notebooks.
+
+## Start
+
+    python -m venv .venv && . .venv/bin/activate
+    pip install -e ".[authoring,tests]" jupyterlab
+    jupyter lab modules/
+
+Open `modules/06_autograd/autograd.ipynb`, read, and replace every `raise NotImplementedError()` with your
+code. The test cell under each exercise tells you at once whether it works.
+
+## Hand in
+
+When every test cell passes, check the whole module against the package tests:
+
+    tito module complete 06
+
+It exports *your* notebook into `tinytorch/core/` and runs the module's tests on your code. Submit the
+notebook `modules/06_autograd/autograd.ipynb` as your instructor tells you.
+"""
+
+
+def complete(module, root=ROOT) -> int:
+    """Export the student's notebook into the package, then run the module's tests on it."""
+    notebook = root / module.notebook.relative_to(ROOT)
+    if not notebook.exists():
+        print(f"tito module complete: {notebook} not found", file=sys.stderr)
+        return 2
+    try:
+        nbformat.validate(nbformat.read(notebook, as_version=4))
+    except Exception as error:  # nbformat raises several kinds; all mean "not a notebook"
+        print(f"tito module complete: {notebook} is not a valid notebook: {error}", file=sys.stderr)
+        return 2
+    origin = notebook.relative_to(root).as_posix()
+    target = export.export_notebook(notebook, origin, root)
+    print(f"exported your notebook {origin} -> {target.relative_to(root)}")
+    if (root / "src").exists():
+        print(f"(author tree: `tito export {module.number}` restores the reference package file)")
+    tests = sorted((root / "tests" / "modules").glob(f"test_{module.slug}*.py"))
+    if not tests:
+        print(f"no tests found for {module.slug}", file=sys.stderr)
+        return 2
+    env = {**os.environ, "PYTHONPATH": str(root)}  # import *this* tree's tinytorch, the student's
+    code = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests)],
+                          cwd=root, env=env).returncode
+    verdict = "passes" if code == 0 else "does not pass yet"
+    print(f"\nModule {module.number} ({module.title}) {verdict} its tests.")
+    return code
+
+
+def _copy(item: Path, out: Path, rel: str):
+    target = out / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if item.is_dir():
+        shutil.copytree(item, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    else:
+        shutil.copy2(item, target)
+
+
+def make_student_repo(out, graded=None, root=ROOT) -> Path:
+    """Write a student repository to `out`; graded modules are exported from their stubbed notebooks."""
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} exists and is not empty: refusing to overwrite anything in it")
+    graded = [m for m in MODULES if m.graded] if graded is None else graded
+    for rel in ("pyproject.toml", "tito", "modules", "tinytorch", "binder"):
+        if (root / rel).exists():
+            _copy(root / rel, out, rel)
+    (out / "tinytorch" / "_modidx.py").unlink(missing_ok=True)
+    for module in graded:
+        (out / module.package_file.relative_to(ROOT)).unlink(missing_ok=True)
+        notebook = out / module.notebook.relative_to(ROOT)
+        export.export_notebook(notebook, notebook.relative_to(out).as_posix(), out)
+        for test in (root / "tests" / "modules").glob(f"test_{module.slug}*.py"):
+            _copy(test, out, f"tests/modules/{test.name}")
+    names = ", ".join(m.number for m in graded) or "none"
+    (out / "README.md").write_text(STUDENT_README.format(graded=names), encoding="utf-8")
+    check_no_secrets(out, graded, root)
+    return out
+
+
+def check_no_secrets(out: Path, graded, root=ROOT) -> None:
+    """No hidden test, and no solution of a graded module, may appear in any text file of `out`."""
+    sources = {m: source.load(root / m.source.relative_to(ROOT)) for m in MODULES}
+    public = [notebook for m, notebook in sources.items() if m not in graded]
+    secrets = source.secret_lines(sources.values(), public_solutions=public)
+    found = []
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt", ".toml", ".cfg", ""):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found += source.leaks([(str(path.relative_to(out)), text)], secrets)
+    if found:
+        listing = "\n".join(f"  {where}: {line!r}" for where, line in found[:10])
+        shutil.rmtree(out)
+        raise RuntimeError(f"the student repository would reveal solution or hidden-test lines:\n{listing}")
