@@ -26,6 +26,7 @@ check: venv
 
 course: export release check
 	$(TITO) test
+	$(TITO) book
 	@$(PY) -m tito.summary
 
 test: venv
