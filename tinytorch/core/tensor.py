@@ -9,6 +9,8 @@ import numpy as np
 # %% ../../src/01_tensor/01_tensor.py #01_tensor-004
 def _check_broadcast(op, shape_a, shape_b):
     """Raise a ValueError naming `op` when two shapes cannot be broadcast together."""
+    if shape_a == shape_b or not shape_b:
+        return   # equal shapes and scalars always broadcast; skips np.broadcast_shapes (microseconds per op)
     try:
         np.broadcast_shapes(shape_a, shape_b)
     except ValueError:
@@ -28,6 +30,8 @@ def _check_matmul(shape_a, shape_b):
         raise ValueError(f"matmul: cannot multiply shapes {tuple(shape_a)} and {tuple(shape_b)}: "
                          f"inner dimensions {inner_a} and {inner_b} differ")
     batch_a, batch_b = tuple(shape_a[:-2]), tuple(shape_b[:-2])
+    if batch_a == batch_b or not batch_a or not batch_b:
+        return   # plain 2-D (or equal batches) always broadcast; skips np.broadcast_shapes (microseconds per op)
     try:
         np.broadcast_shapes(batch_a, batch_b)
     except ValueError:
