@@ -5,7 +5,7 @@ gradebook. All of those are generated and ignored by git.
 
 Grading limits come from the environment (see `tito grade --help`):
     TITO_CELL_TIMEOUT   seconds a cell may run before it is interrupted (default 60)
-    TITO_MEMORY_LIMIT   MiB of address space per grading kernel (default 2048)
+    TITO_MEMORY_LIMIT   MiB of address space per grading kernel (default 4096)
 """
 import os
 import sys

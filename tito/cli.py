@@ -121,6 +121,16 @@ def cmd_bench(args):
     return _run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *args.bench_args])
 
 
+GRADE_EPILOG = """status: ok, restored, missing, invalid-json, timeout, memory, crashed, tampered, error
+(see the README's Instructors section). Only changed submissions are graded again.
+
+environment:
+  TITO_CELL_TIMEOUT   seconds a cell may run before it is interrupted (default 60)
+  TITO_MEMORY_LIMIT   MiB of address space per grading kernel (default 4096)
+  TITO_COURSE         the nbgrader course directory (default course/)
+"""
+
+
 def parser():
     p = argparse.ArgumentParser(prog="tito", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,7 +160,8 @@ def parser():
     mc.add_argument("module")
     mc.set_defaults(func=cmd_module)
 
-    g = sub.add_parser("grade", help="autograde submissions with nbgrader")
+    g = sub.add_parser("grade", help="autograde submissions with nbgrader", epilog=GRADE_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("module")
     g.add_argument("--submissions", metavar="DIR", help="folder of <student>/<assignment>/<notebook>.ipynb")
     g.add_argument("--jobs", type=int, default=1)
@@ -167,6 +178,9 @@ def parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:   # everything after `bench` belongs to benchmarks/run.py (argparse's REMAINDER
+        return cmd_bench(argparse.Namespace(bench_args=argv[1:]))   # would reject a leading --option)
     args = parser().parse_args(argv)
     try:
         return args.func(args)

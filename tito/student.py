@@ -1,5 +1,6 @@
 """The student's side: `tito module complete NN` and the self-contained student repository."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,8 @@ This is your copy of the course. The notebooks are in `modules/`; the `tinytorch
     pip install -e ".[authoring,tests]" jupyterlab
     jupyter lab modules/
 
-Open `modules/06_autograd/autograd.ipynb`, read, and replace every `raise NotImplementedError()` with your
+(or open the repository on Binder: `binder/` describes its environment). Open
+`modules/06_autograd/autograd.ipynb`, read, and replace every `raise NotImplementedError()` with your
 code. The test cell under each exercise tells you at once whether it works.
 
 ## Hand in
@@ -33,6 +35,24 @@ When every test cell passes, check the whole module against the package tests:
 It exports *your* notebook into `tinytorch/core/` and runs the module's tests on your code. Submit the
 notebook `modules/06_autograd/autograd.ipynb` as your instructor tells you.
 """
+
+
+# Grading machinery and author tools stay with the instructor.
+INSTRUCTOR_ONLY = ("tito/grade.py", "tito/autograde.py", "tito/release.py", "tito/check.py")
+
+NOTEBOOK_TEST = '''"""Runs your notebook top to bottom in a fresh kernel: every test cell in it must pass."""
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_notebook_runs_without_errors():
+    notebook = nbformat.read(ROOT / "{notebook}", as_version=4)
+    NotebookClient(notebook, timeout=600, resources={{"metadata": {{"path": str(ROOT)}}}}).execute()
+'''
 
 
 def complete(module, root=ROOT) -> int:
@@ -81,29 +101,60 @@ def make_student_repo(out, graded=None, root=ROOT) -> Path:
     for rel in ("pyproject.toml", "tito", "modules", "tinytorch", "binder"):
         if (root / rel).exists():
             _copy(root / rel, out, rel)
+    for rel in INSTRUCTOR_ONLY:
+        (out / rel).unlink(missing_ok=True)
     (out / "tinytorch" / "_modidx.py").unlink(missing_ok=True)
+    secrets = _secrets(graded, root)
     for module in graded:
         (out / module.package_file.relative_to(ROOT)).unlink(missing_ok=True)
         notebook = out / module.notebook.relative_to(ROOT)
         export.export_notebook(notebook, notebook.relative_to(out).as_posix(), out)
-        for test in (root / "tests" / "modules").glob(f"test_{module.slug}*.py"):
+        for test in sorted((root / "tests" / "modules").glob(f"test_{module.slug}*.py")):
+            text = test.read_text(encoding="utf-8")
+            found = list(_leaks(test.name, text, secrets))
+            if found or re.search(r'/\s*"src"', text):
+                why = f"it shows solution or hidden-test lines ({found[0][1]!r})" if found else "it reads src/"
+                print(f"not shipping tests/modules/{test.name}: {why}", file=sys.stderr)
+                continue
             _copy(test, out, f"tests/modules/{test.name}")
+        target = out / "tests" / "modules" / f"test_{module.slug}_notebook.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(NOTEBOOK_TEST.format(notebook=module.notebook.relative_to(ROOT).as_posix()),
+                          encoding="utf-8")
     names = ", ".join(m.number for m in graded) or "none"
     (out / "README.md").write_text(STUDENT_README.format(graded=names), encoding="utf-8")
     check_no_secrets(out, graded, root)
     return out
 
 
-def check_no_secrets(out: Path, graded, root=ROOT) -> None:
-    """No hidden test, and no solution of a graded module, may appear in any text file of `out`."""
+def _secrets(graded, root=ROOT):
+    """Lines of hidden tests (every module) and of solutions (graded modules) that no student file may show."""
     sources = {m: source.load(root / m.source.relative_to(ROOT)) for m in MODULES}
     public = [notebook for m, notebook in sources.items() if m not in graded]
-    secrets = source.secret_lines(sources.values(), public_solutions=public)
+    return source.secret_lines(sources.values(), public_solutions=public)
+
+
+def _leaks(label, text, secrets, quoted=True):
+    """A secret line, a bare marker or (with `quoted`) a line quoting a long secret line, as a test might.
+
+    Notebooks and the package they export are checked line by line only: hints in docstrings may quote code.
+    """
+    long_secrets = [line for line in secrets if len(line) >= 30] if quoted else []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped in secrets or stripped in source.MARKERS or any(s in line for s in long_secrets):
+            yield label, stripped
+
+
+def check_no_secrets(out: Path, graded, root=ROOT) -> None:
+    """No hidden test, and no solution of a graded module, may appear in any text file of `out`."""
+    secrets = _secrets(graded, root)
     found = []
     for path in sorted(out.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt", ".toml", ".cfg", ""):
+        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt", ".toml", ".cfg", ".json", ""):
             text = path.read_text(encoding="utf-8", errors="replace")
-            found += source.leaks([(str(path.relative_to(out)), text)], secrets)
+            label = path.relative_to(out).as_posix()
+            found += _leaks(label, text, secrets, quoted=not label.startswith(("modules/", "tinytorch/")))
     if found:
         listing = "\n".join(f"  {where}: {line!r}" for where, line in found[:10])
         shutil.rmtree(out)
