@@ -76,10 +76,11 @@ def complete(module, root=ROOT) -> int:
         print(f"no tests found for {module.slug}", file=sys.stderr)
         return 2
     env = {**os.environ, "PYTHONPATH": str(root)}  # import *this* tree's tinytorch, the student's
-    code = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests)],
+    code = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "--tb=short", "-p", "no:cacheprovider",
+                           *map(str, tests)],
                           cwd=root, env=env).returncode
-    verdict = "passes" if code == 0 else "does not pass yet"
-    print(f"\nModule {module.number} ({module.title}) {verdict} its tests.")
+    verdict = "passes its tests" if code == 0 else "does not pass its tests yet: read the first failure above"
+    print(f"\nModule {module.number} ({module.title}) {verdict}.")
     return code
 
 
