@@ -27,3 +27,30 @@ def test_readme_command_exists(command):
         assert words[1] in targets, f"Makefile has no target {words[1]!r}"
     else:
         parser().parse_args(words[1:])  # exits (SystemExit) on an unknown command or option
+
+
+def test_make_lab_starts_jupyterlab_on_the_modules():
+    """`make lab` (a long-running server): start it, wait for its URL, stop it."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    if not (ROOT / ".venv" / "bin" / "jupyter").exists():
+        pytest.skip("make lab runs from .venv (created by `make course` / `make test`)")
+    env = {**os.environ, "BROWSER": "true", "JUPYTER_PLATFORM_DIRS": "1"}
+    server = subprocess.Popen(["make", "-s", "lab"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env=env, start_new_session=True)
+    seen = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = server.stdout.readline()
+            seen.append(line)
+            if "http://127.0.0.1:" in line and "/lab" in line or not line and server.poll() is not None:
+                break
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert any("http://127.0.0.1:" in line for line in seen), "".join(seen[-20:])
+    assert any("modules" in line for line in seen), "JupyterLab should serve the modules/ folder"
