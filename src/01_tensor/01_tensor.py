@@ -348,6 +348,12 @@ _AUTOGRAD_MISSING = (
     "or import Tensor with `from tinytorch import Tensor`."
 )
 
+
+def as_tensor(x):
+    """`x` itself if it is a Tensor, else a new Tensor of it. The later modules accept arrays, lists and
+    numbers wherever they take a Tensor, and convert them with this one function."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
 # %% [markdown]
 # ## Test: creating tensors
 #

@@ -34,7 +34,7 @@
 #| export
 import numpy as np
 
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, as_tensor
 
 # %% [markdown]
 # ## The shared base class
@@ -60,10 +60,6 @@ class Activation:
         return f"{type(self).__name__}()"
 
 
-def _as_tensor(x):
-    """Accept a Tensor or anything array-like."""
-    return x if isinstance(x, Tensor) else Tensor(x)
-
 
 # %% [markdown]
 # ## ReLU
@@ -80,7 +76,7 @@ class ReLU(Activation):
 
         APPROACH: `np.maximum(x.data, 0)` wrapped in `Tensor(...)`.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         ### BEGIN SOLUTION
         return Tensor(np.maximum(x.data, 0))
         ### END SOLUTION
@@ -110,7 +106,7 @@ class Sigmoid(Activation):
 
         HINTS: both branches of `np.where` are computed for every element, so both must be safe everywhere.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         ### BEGIN SOLUTION
         e = np.exp(-np.abs(x.data))
         return Tensor(np.where(x.data >= 0, 1 / (1 + e), e / (1 + e)))
@@ -127,7 +123,7 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     def forward(self, x):
         """Element-wise hyperbolic tangent. TODO: wrap `np.tanh(x.data)` in a Tensor."""
-        x = _as_tensor(x)
+        x = as_tensor(x)
         ### BEGIN SOLUTION
         return Tensor(np.tanh(x.data))
         ### END SOLUTION
@@ -155,7 +151,7 @@ class GELU(Activation):
         APPROACH: `inner = np.clip(x.data, -20, 20)`; `t = np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 *
         inner ** 3))`; return `Tensor(0.5 * x.data * (1 + t))`.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         ### BEGIN SOLUTION
         inner = np.clip(x.data, -20, 20)
         t = np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 * inner ** 3))
@@ -182,7 +178,7 @@ class Softmax(Activation):
         TODO: subtract the max along `self.dim` (keepdims=True), exponentiate, divide by the sum along
         `self.dim` (keepdims=True).
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         ### BEGIN SOLUTION
         shifted = x.data - np.max(x.data, axis=self.dim, keepdims=True)
         exps = np.exp(shifted)

@@ -25,7 +25,7 @@
 #| export
 import numpy as np
 
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, as_tensor
 
 # %% [markdown]
 # ## The Layer base class
@@ -61,9 +61,6 @@ class Layer:
     def __repr__(self):
         return f"{type(self).__name__}()"
 
-
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 # %% [markdown]
@@ -106,7 +103,7 @@ class Linear(Layer):
 
     def forward(self, x):
         """TODO: return `x @ self.weight`, plus `self.bias` when there is one (Tensor operations only)."""
-        x = _as_tensor(x)
+        x = as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input whose last dimension is in_features="
                              f"{self.in_features}, got shape {x.shape}")
@@ -155,7 +152,7 @@ class Dropout(Layer):
         3. `keep = self.rng.random(x.shape) >= self.p`; scale `keep / (1 - p)` (all zeros when p == 1).
         4. Return `x * Tensor(mask)`.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         training = self.training if training is None else training
         ### BEGIN SOLUTION
         if not training or self.p == 0:

@@ -30,7 +30,7 @@
 #| export
 import numpy as np
 
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, as_tensor
 
 # %% [markdown]
 # ## The shared base class
@@ -56,9 +56,6 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
 
 def _check_same_shape(loss_name, pred, target):
     # Broadcasting (batch, 1) against (batch,) silently builds a (batch, batch) matrix: refuse it.
@@ -80,7 +77,7 @@ class MSELoss(Loss):
 
         TODO: return `Tensor(np.mean((pred.data - target.data) ** 2))`.
         """
-        pred, target = _as_tensor(pred), _as_tensor(target)
+        pred, target = as_tensor(pred), as_tensor(target)
         _check_same_shape("MSELoss", pred, target)
         ### BEGIN SOLUTION
         return Tensor(np.mean((pred.data - target.data) ** 2))
@@ -107,7 +104,7 @@ class BinaryCrossEntropyLoss(Loss):
 
         HINTS: `np.clip`, `np.log`, `np.mean`.
         """
-        pred, target = _as_tensor(pred), _as_tensor(target)
+        pred, target = as_tensor(pred), as_tensor(target)
         _check_same_shape("BinaryCrossEntropyLoss", pred, target)
         if target.size and (target.data.min() < 0 or target.data.max() > 1):
             raise ValueError(f"BinaryCrossEntropyLoss: targets must be in [0, 1], got values from "
@@ -178,7 +175,7 @@ class CrossEntropyLoss(Loss):
         TODO: validate with `_class_indices`, compute `log_softmax(pred.data, axis=1)`, pick each row's
         target entry with fancy indexing, return minus the mean as a Tensor.
         """
-        pred = _as_tensor(pred)
+        pred = as_tensor(pred)
         indices = _class_indices(pred, target)
         ### BEGIN SOLUTION
         logp = log_softmax(pred.data, axis=1)

@@ -6,7 +6,7 @@ __all__ = ['Activation', 'ReLU', 'Sigmoid', 'Tanh', 'GELU', 'Softmax']
 # %% ../../src/02_activations/02_activations.py #02_activations-002
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 # %% ../../src/02_activations/02_activations.py #02_activations-004
 class Activation:
@@ -25,9 +25,6 @@ class Activation:
         return f"{type(self).__name__}()"
 
 
-def _as_tensor(x):
-    """Accept a Tensor or anything array-like."""
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 # %% ../../src/02_activations/02_activations.py #relu
 class ReLU(Activation):
@@ -38,7 +35,7 @@ class ReLU(Activation):
 
         APPROACH: `np.maximum(x.data, 0)` wrapped in `Tensor(...)`.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         return Tensor(np.maximum(x.data, 0))
 
 # %% ../../src/02_activations/02_activations.py #sigmoid
@@ -54,7 +51,7 @@ class Sigmoid(Activation):
 
         HINTS: both branches of `np.where` are computed for every element, so both must be safe everywhere.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         e = np.exp(-np.abs(x.data))
         return Tensor(np.where(x.data >= 0, 1 / (1 + e), e / (1 + e)))
 
@@ -62,7 +59,7 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     def forward(self, x):
         """Element-wise hyperbolic tangent. TODO: wrap `np.tanh(x.data)` in a Tensor."""
-        x = _as_tensor(x)
+        x = as_tensor(x)
         return Tensor(np.tanh(x.data))
 
 # %% ../../src/02_activations/02_activations.py #gelu
@@ -75,7 +72,7 @@ class GELU(Activation):
         APPROACH: `inner = np.clip(x.data, -20, 20)`; `t = np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 *
         inner ** 3))`; return `Tensor(0.5 * x.data * (1 + t))`.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         inner = np.clip(x.data, -20, 20)
         t = np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 * inner ** 3))
         return Tensor(0.5 * x.data * (1 + t))
@@ -91,7 +88,7 @@ class Softmax(Activation):
         TODO: subtract the max along `self.dim` (keepdims=True), exponentiate, divide by the sum along
         `self.dim` (keepdims=True).
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         shifted = x.data - np.max(x.data, axis=self.dim, keepdims=True)
         exps = np.exp(shifted)
         return Tensor(exps / np.sum(exps, axis=self.dim, keepdims=True))

@@ -15,7 +15,7 @@ import gc
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 from .activations import ReLU, Sigmoid, Tanh, GELU, Softmax
 from .losses import MSELoss, BinaryCrossEntropyLoss, CrossEntropyLoss
 
@@ -484,9 +484,6 @@ def op_name(owner, method):
     return f"{owner.__name__}.{method}"
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
 
 def _record(out, node):
     """Make `out` the output of graph node `node` (the caller has checked that a graph is wanted)."""
@@ -504,7 +501,7 @@ def _differentiable(kind, original, rule):
     """
     if kind == "binary":
         def op(self, other):
-            other = _as_tensor(other)
+            other = as_tensor(other)
             out = original(self, other)
             if _grad_enabled and (self.requires_grad or other.requires_grad):
                 return _record(out, rule(self, other))
@@ -517,7 +514,7 @@ def _differentiable(kind, original, rule):
             return out
     elif kind in ("activation", "softmax"):
         def op(module, x):
-            x = _as_tensor(x)
+            x = as_tensor(x)
             out = original(module, x)
             if _grad_enabled and x.requires_grad:
                 return _record(out, rule(x, out) if kind == "activation" else rule(x, out, module.dim))
@@ -526,7 +523,7 @@ def _differentiable(kind, original, rule):
         def op(module, pred, target):
             out = original(module, pred, target)
             if _grad_enabled and (getattr(pred, "requires_grad", False) or getattr(target, "requires_grad", False)):
-                return _record(out, rule(_as_tensor(pred), _as_tensor(target)))
+                return _record(out, rule(as_tensor(pred), as_tensor(target)))
             return out
     else:
         raise ValueError(f"unknown kind {kind!r} in DIFFERENTIABLE_OPS")
@@ -647,7 +644,10 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
 
 
 def _graph_nodes(tensor):
-    """All tensors of the graph (inputs first), including constants that were saved."""
+    """All tensors of the graph (inputs first), including constants that were saved.
+
+    A twin of `topological_order` on purpose: that one is an exercise, and these tools must work while it
+    is still a stub (and show the constants it skips)."""
     order, seen, stack = [], set(), [(tensor, False)]
     while stack:
         node, done = stack.pop()

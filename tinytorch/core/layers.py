@@ -6,7 +6,7 @@ __all__ = ['Layer', 'Linear', 'Dropout', 'Sequential']
 # %% ../../src/03_layers/03_layers.py #03_layers-002
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 # %% ../../src/03_layers/03_layers.py #03_layers-004
 class Layer:
@@ -35,8 +35,6 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
 
 # %% ../../src/03_layers/03_layers.py #linear
 class Linear(Layer):
@@ -64,7 +62,7 @@ class Linear(Layer):
 
     def forward(self, x):
         """TODO: return `x @ self.weight`, plus `self.bias` when there is one (Tensor operations only)."""
-        x = _as_tensor(x)
+        x = as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input whose last dimension is in_features="
                              f"{self.in_features}, got shape {x.shape}")
@@ -99,7 +97,7 @@ class Dropout(Layer):
         3. `keep = self.rng.random(x.shape) >= self.p`; scale `keep / (1 - p)` (all zeros when p == 1).
         4. Return `x * Tensor(mask)`.
         """
-        x = _as_tensor(x)
+        x = as_tensor(x)
         training = self.training if training is None else training
         if not training or self.p == 0:
             return x

@@ -1,7 +1,7 @@
 # Generated from src/01_tensor/01_tensor.py by `tito export`: do not edit; edit the source and re-export.
 
 # %% auto #0
-__all__ = ['Tensor']
+__all__ = ['Tensor', 'as_tensor']
 
 # %% ../../src/01_tensor/01_tensor.py #01_tensor-002
 import numpy as np
@@ -267,3 +267,9 @@ _AUTOGRAD_MISSING = (
     "`from tinytorch.core.autograd import enable_autograd; enable_autograd()`, "
     "or import Tensor with `from tinytorch import Tensor`."
 )
+
+
+def as_tensor(x):
+    """`x` itself if it is a Tensor, else a new Tensor of it. The later modules accept arrays, lists and
+    numbers wherever they take a Tensor, and convert them with this one function."""
+    return x if isinstance(x, Tensor) else Tensor(x)
