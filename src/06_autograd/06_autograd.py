@@ -1599,7 +1599,9 @@ def show_graph(tensor, max_nodes=200):
 x = Tensor([[1.0, 2.0]], requires_grad=True)
 W = Tensor([[3.0], [4.0]], requires_grad=True)
 y = x.matmul(W)
-print(show_graph((y * y).sum()))
+graph = show_graph((y * y).sum())
+print(graph)   # the text tree: what a terminal (or this module run as a script) shows
+graph          # the last value of a cell: JupyterLab draws it as a mermaid diagram
 
 # %% [markdown]
 # ## 10. Integration: a two-layer network
