@@ -31,6 +31,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -116,8 +117,8 @@ def edited_locked_cells(path: Path, assignment: Assignment) -> list:
 
 
 def _instructor_cell(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return cell.cell_type == "code" and not meta.get("solution") and not meta.get("grade")
+    """A code cell the student is given as is (neither a solution nor a graded test), as autograde.py sees it."""
+    return cell.cell_type == "code" and not utils.is_solution(cell) and not utils.is_grade(cell)
 
 
 def _top_level_names(code: str) -> set:
@@ -268,7 +269,8 @@ def summary(rows, assignment: Assignment) -> Table:
     return table
 
 
-def grade(module, submissions=None, jobs=1, output=None, course=None) -> list:
+def grade(module, submissions=None, jobs=1, output=None, course=None):
+    """Grade a class; return (rows sorted by student, the Assignment)."""
     course = Path(course or course_dir())
     assignment = Assignment(module, course)
     submissions = Path(submissions or course / "submitted").resolve()
@@ -312,14 +314,14 @@ def grade(module, submissions=None, jobs=1, output=None, course=None) -> list:
                     progress.advance(task)
     rows = sorted(rows.values(), key=lambda r: r["student_id"])
     write_csv(rows, assignment, Path(output or course / "grades.csv"))
-    return rows
+    return rows, assignment
 
 
 def main(args) -> int:
     module = registry.find(args.module)
     output = Path(args.output or course_dir() / "grades.csv")
-    rows = grade(module, args.submissions, args.jobs, output)
-    console.print(summary(rows, Assignment(module, course_dir())))
+    rows, assignment = grade(module, args.submissions, args.jobs, output)
+    console.print(summary(rows, assignment))
     for row in rows:
         if row["status"] not in ("ok", "restored"):
             console.print(f"  {row['student_id']}: {row['status']} {row['detail'][:120]}".rstrip())

@@ -154,10 +154,15 @@ def _outside_regions(source):
             yield line
 
 
-def leaks(text_cells, secrets):
-    """Yield (cell label, offending line) for every marker or secret line found in the cells."""
+def leaks(text_cells, secrets, quoted=False):
+    """Yield (cell label, offending line) for every marker line or secret line found in the cells.
+
+    With `quoted`, a line that merely contains a long secret line counts too, as a test file might quote
+    one; notebooks and the package are checked line by line only, since a hint may quote short code.
+    """
+    long_secrets = [line for line in secrets if len(line) >= 30] if quoted else []
     for label, source in text_cells:
         for line in source.splitlines():
             text = line.strip()
-            if text in secrets or any(marker in line for marker in MARKERS):
+            if text in secrets or text in MARKERS or any(secret in line for secret in long_secrets):
                 yield label, text

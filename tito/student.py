@@ -112,7 +112,7 @@ def make_student_repo(out, graded=None, root=ROOT) -> Path:
         export.export_notebook(notebook, notebook.relative_to(out).as_posix(), out)
         for test in sorted((root / "tests" / "modules").glob(f"test_{module.slug}*.py")):
             text = test.read_text(encoding="utf-8")
-            found = list(_leaks(test.name, text, secrets))
+            found = list(source.leaks([(test.name, text)], secrets, quoted=True))
             if found or re.search(r'/\s*"src"', text):
                 why = f"it shows solution or hidden-test lines ({found[0][1]!r})" if found else "it reads src/"
                 print(f"not shipping tests/modules/{test.name}: {why}", file=sys.stderr)
@@ -135,18 +135,6 @@ def _secrets(graded, root=ROOT):
     return source.secret_lines(sources.values(), public_solutions=public)
 
 
-def _leaks(label, text, secrets, quoted=True):
-    """A secret line, a bare marker or (with `quoted`) a line quoting a long secret line, as a test might.
-
-    Notebooks and the package they export are checked line by line only: hints in docstrings may quote code.
-    """
-    long_secrets = [line for line in secrets if len(line) >= 30] if quoted else []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped in secrets or stripped in source.MARKERS or any(s in line for s in long_secrets):
-            yield label, stripped
-
-
 def check_no_secrets(out: Path, graded, root=ROOT) -> None:
     """No hidden test, and no solution of a graded module, may appear in any text file of `out`."""
     secrets = _secrets(graded, root)
@@ -155,7 +143,8 @@ def check_no_secrets(out: Path, graded, root=ROOT) -> None:
         if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt", ".toml", ".cfg", ".json", ""):
             text = path.read_text(encoding="utf-8", errors="replace")
             label = path.relative_to(out).as_posix()
-            found += _leaks(label, text, secrets, quoted=not label.startswith(("modules/", "tinytorch/")))
+            quoted = not label.startswith(("modules/", "tinytorch/"))
+            found += source.leaks([(label, text)], secrets, quoted=quoted)
     if found:
         listing = "\n".join(f"  {where}: {line!r}" for where, line in found[:10])
         shutil.rmtree(out)
