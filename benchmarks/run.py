@@ -2,7 +2,8 @@
 
 Every figure is the median of repeated runs after a warm-up; every ratio is taken against a baseline measured
 in the same run by this file (hand-written NumPy, the bare GEMMs, the recursive reference design, and, when
-they are installed, PyTorch and micrograd, each in its own process with the same thread count).
+they are installed, micrograd, taking turns with tinytorch, and PyTorch, in its own process with the same
+thread count).
 
     python benchmarks/run.py            # full run (about 2-3 minutes), table + benchmarks/results/latest.json
     python benchmarks/run.py --quick    # every row with tiny sizes and repeats: checks that it works (CI)
@@ -50,18 +51,24 @@ ROW_IDS = (
 
 
 # ---- timing helpers ----------------------------------------------------------------------------------
-def median_times(fns, repeats, warmup):
-    """Median seconds of each callable; the callables are interleaved round by round, so drift hits all."""
+def median_times(fns, repeats, warmup, calls=5):
+    """Median seconds per call of each callable, measured in a steady state like a training loop's: each
+    sample times `calls` back-to-back calls. The callables take turns round by round, so drift hits all.
+
+    No gc.collect() between samples: a collection before every call left the BLAS threads asleep and the
+    caches cold, which made the eight GEMMs of a batch-64 step measure 2.7 ms instead of 1.4 ms and buried
+    the engine's own cost under that noise.
+    """
     for _ in range(warmup):
         for fn in fns:
             fn()
     samples = [[] for _ in fns]
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            gc.collect()
             start = time.perf_counter()
-            fn()
-            samples[i].append(time.perf_counter() - start)
+            for _ in range(calls):
+                fn()
+            samples[i].append((time.perf_counter() - start) / calls)
     return [statistics.median(s) for s in samples]
 
 
@@ -252,8 +259,14 @@ def bench_perop(rows, cfg, extern):
     t_ref = timed_phases(lambda: perop_chain(Tensor, n)[1],
                          lambda y: run_deep(lambda: recursive_backward(y), n), cfg.perop_repeats, cfg.warmup)
     us = lambda t: t / n * 1e6
-    total = us(t_fwd) + us(t_bwd)
-    mg = extern.get("micrograd", {}).get("perop")
+    # forward+backward of tinytorch and micrograd, taking turns in this process (micrograd has no thread
+    # pool to fight over the cores), so that their ratio survives a machine whose speed drifts
+    totals = [lambda: perop_chain(Tensor, n)[1].backward()]
+    if importable("micrograd"):
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * n))   # micrograd's topological sort recurses
+        totals.append(lambda: micrograd_chain(n).backward())
+    totals = [us(t) for t in median_times(totals, cfg.perop_repeats, cfg.warmup, calls=1)]
+    total, mg = totals[0], (totals[1] if len(totals) > 1 else None)
     th = extern.get("torch", {}).get("perop")
     group = f"per-op overhead, {n}-op chain, 1 element"
     rows.add("perop.forward", group, "tinytorch forward", us(t_fwd), "us/op")
@@ -272,7 +285,26 @@ def bench_perop(rows, cfg, extern):
     for name, t in (("micrograd", mg), ("torch", th)):
         rows.add(f"perop.{name}", group, f"{'PyTorch' if name == 'torch' else 'micrograd'} forward+backward",
                  t, "us/op", None if t is None else t / total, "tinytorch",
-                 note="" if t else extern.get(name, {}).get("error", "not installed"))
+                 note="" if t else ("not installed" if name == "micrograd" else
+                                    extern.get(name, {}).get("error", "not installed")))
+
+
+def importable(name):
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+
+def micrograd_chain(n):
+    """The per-op chain in micrograd (plain Python floats): the pure-Python engine to beat."""
+    from micrograd.engine import Value
+    y = Value(0.5)
+    for _ in range(n // 2):
+        y = y * 1.0001
+        y = y + 0.0001
+    return y
 
 
 def chain(Tensor, n):
@@ -290,7 +322,7 @@ def bench_graph(rows, cfg, extern):
     small, large = cfg.chain
     group = "graph scale"
     times = {}
-    for label, n, repeats in (("small", small, cfg.chain_repeats), ("large", large, 1)):
+    for label, n, repeats in (("small", small, 2 * cfg.chain_repeats + 1), ("large", large, cfg.chain_repeats)):
         # one graph per size (building a million nodes takes seconds): our backward `repeats` times, then
         # the recursive reference once on the same graph (n nested Python frames, in a big-stack thread)
         x, y = chain(Tensor, n)
@@ -357,10 +389,18 @@ def bench_graph(rows, cfg, extern):
             rows.add(f"ladder.reference.{rungs}", group, f"recursive reference, ladder {rungs}", None, "us",
                      note=f"skipped: 2**{rungs} calls, predicted {fmt_seconds(predicted)} "
                           f"(> {cfg.reference_budget:g} s budget)")
-    for name in ("micrograd", "torch"):
-        t = extern.get(name, {}).get("ladder60")
-        rows.add(f"ladder.{name}.60", group, f"{'PyTorch' if name == 'torch' else 'micrograd'}, ladder 60",
-                 None if t is None else t * 1e6, "us", note="" if t else extern.get(name, {}).get("error", "not installed"))
+    t = None
+    if importable("micrograd"):
+        from micrograd.engine import Value
+        h = Value(1.0)
+        for _ in range(60):
+            h = h + h
+        t = timed_phases(lambda: None, lambda _: h.backward(), cfg.ladder_repeats, cfg.warmup)
+    rows.add("ladder.micrograd.60", group, "micrograd, ladder 60", None if t is None else t * 1e6, "us",
+             note="" if t else "not installed")
+    t = extern.get("torch", {}).get("ladder60")
+    rows.add("ladder.torch.60", group, "PyTorch, ladder 60", None if t is None else t * 1e6, "us",
+             note="" if t else extern.get("torch", {}).get("error", "not installed"))
 
 
 def fmt_seconds(s):
@@ -474,64 +514,45 @@ def external(name, cfg, threads):
 
 
 def worker(name, cfg, threads):
+    """PyTorch's rows, in this separate process (its thread pool must not share the process with NumPy's)."""
+    import torch
     out = {}
-    if name == "torch":
-        import torch
-        if threads:
-            torch.set_num_threads(threads)
-        out["threads"] = torch.get_num_threads()
-        params = make_weights()
-        for loss in LOSSES:
-            for batch in BATCHES:
-                x, target = make_data(batch, loss)
-                ps = [torch.tensor(p, requires_grad=True) for p in params]
-                tx = torch.tensor(x)
-                tt = torch.tensor(target) if loss == "mse" else torch.tensor(target, dtype=torch.long)
+    if threads:
+        torch.set_num_threads(threads)
+    out["threads"] = torch.get_num_threads()
+    params = make_weights()
+    for loss in LOSSES:
+        for batch in BATCHES:
+            x, target = make_data(batch, loss)
+            ps = [torch.tensor(p, requires_grad=True) for p in params]
+            tx = torch.tensor(x)
+            tt = torch.tensor(target) if loss == "mse" else torch.tensor(target, dtype=torch.long)
 
-                def step():
-                    for p in ps:
-                        p.grad = None
-                    h = torch.relu(tx @ ps[0] + ps[1])
-                    h = torch.relu(h @ ps[2] + ps[3])
-                    out_ = h @ ps[4] + ps[5]
-                    value = (torch.nn.functional.mse_loss(out_, tt) if loss == "mse"
-                             else torch.nn.functional.cross_entropy(out_, tt))
-                    value.backward()
-                out[f"mlp.{loss}.b{batch}"] = median_times([step], cfg.mlp_repeats, cfg.warmup)[0]
+            def step():
+                for p in ps:
+                    p.grad = None
+                h = torch.relu(tx @ ps[0] + ps[1])
+                h = torch.relu(h @ ps[2] + ps[3])
+                out_ = h @ ps[4] + ps[5]
+                value = (torch.nn.functional.mse_loss(out_, tt) if loss == "mse"
+                         else torch.nn.functional.cross_entropy(out_, tt))
+                value.backward()
+            out[f"mlp.{loss}.b{batch}"] = median_times([step], cfg.mlp_repeats, cfg.warmup)[0]
 
-        def chain_():
-            x = torch.tensor([0.5], requires_grad=True)
-            y = x
-            for _ in range(cfg.ops // 2):
-                y = y * 1.0001
-                y = y + 0.0001
-            return y
-        leaf = lambda: torch.ones(1, requires_grad=True)
-        add = lambda h: h + h
-    else:
-        from micrograd.engine import Value
-        sys.setrecursionlimit(max(10000, 4 * cfg.ops))   # micrograd's topological sort is recursive
-
-        def chain_():
-            y = Value(0.5)
-            for _ in range(cfg.ops // 2):
-                y = y * 1.0001
-                y = y + 0.0001
-            return y
-        leaf = lambda: Value(1.0)
-        add = lambda h: h + h
-    t_fwd = median_times([chain_], cfg.perop_repeats, cfg.warmup)[0]
-    t_bwd = timed_phases(chain_, lambda y: y.backward(), cfg.perop_repeats, cfg.warmup)
-    out["perop"] = (t_fwd + t_bwd) / cfg.ops * 1e6
-    x = leaf()
-    h = x
+    def chain_():
+        x = torch.tensor([0.5], requires_grad=True)
+        y = x
+        for _ in range(cfg.ops // 2):
+            y = y * 1.0001
+            y = y + 0.0001
+        return y
+    out["perop"] = median_times([lambda: chain_().backward()], cfg.perop_repeats, cfg.warmup, calls=1)[0] \
+        / cfg.ops * 1e6
+    h = torch.ones(1, requires_grad=True)
     for _ in range(60):
-        h = add(h)
-    if name == "torch":
-        out["ladder60"] = timed_phases(lambda: None, lambda _: h.backward(retain_graph=True),
-                                       cfg.ladder_repeats, cfg.warmup)
-    else:
-        out["ladder60"] = timed_phases(lambda: None, lambda _: h.backward(), cfg.ladder_repeats, cfg.warmup)
+        h = h + h
+    out["ladder60"] = timed_phases(lambda: None, lambda _: h.backward(retain_graph=True),
+                                   cfg.ladder_repeats, cfg.warmup)
     print(json.dumps(out))
 
 
@@ -592,7 +613,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="tiny sizes and repeats: check that every row works")
     p.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "latest.json"))
-    p.add_argument("--worker", choices=("torch", "micrograd"), help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=("torch",), help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=0,
                    help="limit the BLAS to this many threads here and in the PyTorch/micrograd processes "
                         "(default: the BLAS's own setting); 1 gives steadier figures on a busy machine")
@@ -605,7 +626,7 @@ def main(argv=None):
         threadpool_limits(args.threads)     # stays in effect for this process
     start = time.perf_counter()
     info = blas_info()
-    extern = {name: external(name, cfg, info["threads"]) for name in ("torch", "micrograd")}
+    extern = {"torch": external("torch", cfg, info["threads"])}
     rows = Rows()
     bench_mlp(rows, cfg, extern)
     bench_perop(rows, cfg, extern)

@@ -62,3 +62,73 @@ def test_million_node_chain_does_not_recurse():
         y = y + one
     y.backward()
     assert x.grad[0] == 1.0
+
+
+class ReturnsGiven(autograd.Function):
+    """A rule that returns fixed arrays, to see what the engine stores."""
+
+    def __init__(self, outputs, *tensors):
+        super().__init__(*tensors)
+        self.outputs = outputs
+
+    def apply(self, grad_output):
+        return self.outputs
+
+
+def record(outputs, *leaves):
+    out = Tensor(np.zeros(2))
+    out.requires_grad, out._grad_fn = True, ReturnsGiven(outputs, *leaves)
+    return out
+
+
+def test_a_new_gradient_array_becomes_grad_without_a_copy():
+    fresh = np.arange(2.0, dtype=np.float32)
+    x = Tensor([0.0, 0.0], requires_grad=True)
+    record((fresh,), x).backward(np.ones(2))
+    assert x.grad is fresh
+
+
+def test_one_new_array_returned_for_two_inputs_is_stored_once_and_copied_once():
+    fresh = np.arange(2.0, dtype=np.float32)
+    a, b = Tensor([0.0, 0.0], requires_grad=True), Tensor([0.0, 0.0], requires_grad=True)
+    record((fresh, fresh), a, b).backward(np.ones(2))
+    assert not np.shares_memory(a.grad, b.grad) and np.array_equal(a.grad, b.grad)
+
+
+def test_views_and_passed_on_gradients_are_copied_into_writable_grads():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    for build in (lambda: x.sum(), lambda: x.reshape(3, 2).sum(), lambda: x.transpose().sum(),
+                  lambda: (x + Tensor(np.ones((2, 3)))).sum()):
+        x.grad = None
+        build().backward()
+        assert x.grad.flags.owndata and x.grad.flags.writeable and x.grad.flags.c_contiguous
+
+
+def test_a_gradient_of_the_wrong_dtype_is_cast_into_a_copy():
+    fresh = np.arange(2.0)                     # float64 for a float32 leaf
+    x = Tensor([0.0, 0.0], requires_grad=True)
+    record((fresh,), x).backward(np.ones(2))
+    assert x.grad.dtype == np.float32 and x.grad is not fresh
+
+
+def test_accumulated_grad_does_not_alias_the_new_gradient():
+    fresh = np.arange(2.0, dtype=np.float32)
+    x = Tensor([0.0, 0.0], requires_grad=True)
+    record((fresh,), x).backward(np.ones(2))
+    second = np.ones(2, np.float32)
+    record((second,), x).backward(np.ones(2))
+    assert np.array_equal(x.grad, [1.0, 2.0]) and not np.shares_memory(x.grad, fresh)
+    assert not np.shares_memory(x.grad, second)
+
+
+def test_fused_linear_skips_the_product_node_and_matches_the_two_node_graph():
+    layer = Linear(4, 3, seed=0)
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 4)), requires_grad=True)
+    y = layer(x)
+    assert type(y._grad_fn).__name__ == "LinearBackward"
+    assert y._grad_fn.saved_tensors == (x, layer.weight, layer.bias)
+    with autograd.no_grad():
+        assert layer(x)._grad_fn is None
+    frozen = Tensor(x.data)                     # nothing requires grad -> no node at all
+    layer.weight.requires_grad = layer.bias.requires_grad = False
+    assert layer(frozen)._grad_fn is None

@@ -156,7 +156,8 @@ def _class_indices(logits, target):
     if indices.shape != (logits.shape[0],):
         raise ValueError(f"CrossEntropyLoss: targets must have shape ({logits.shape[0]},) to match logits "
                          f"of shape {logits.shape}, got {indices.shape}")
-    if not np.issubdtype(indices.dtype, np.number) or np.any(indices != np.round(indices)):
+    is_integer, is_float = indices.dtype.kind in "iu", indices.dtype.kind == "f"
+    if not is_integer and not (is_float and np.all(indices == np.round(indices))):
         raise ValueError(f"CrossEntropyLoss: targets must be integer class indices, got {indices!r}")
     indices = indices.astype(np.int64)
     bad = indices[(indices < 0) | (indices >= logits.shape[1])]

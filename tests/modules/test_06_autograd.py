@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from tinytorch.core import autograd as ag
 from tinytorch.core.activations import GELU, ReLU, Sigmoid, Softmax, Tanh
+from tinytorch.core.layers import Linear
 from tinytorch.core.autograd import (DIFFERENTIABLE_OPS, Function, GradcheckError, enable_autograd,
                                      gradcheck, graph_memory, no_grad, op_name, show_graph)
 from tinytorch.core.losses import BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss
@@ -231,7 +232,15 @@ EXAMPLES = {   # registry name -> (function of the inputs, inputs)
     "BinaryCrossEntropyLoss.forward": (lambda p: BinaryCrossEntropyLoss()(p, Tensor([[0.0, 1.0]] * 3)),
                                        [rand(1, (3, 2), 0.1, 0.9)]),
     "CrossEntropyLoss.forward": (lambda z: CrossEntropyLoss()(z, labels3), [rand(1, (3, 4))]),
+    "Linear.forward": (lambda x, w, b: linear_with(w, b)(x), [rand(1, (5, 3)), rand(2, (3, 2)), rand(3, (2,))]),
 }
+
+
+def linear_with(weight, bias=None):
+    """A Linear layer whose parameters are the given tensors (so gradcheck can vary them)."""
+    layer = Linear(*weight.shape, bias=bias is not None)
+    layer.weight, layer.bias = weight, bias
+    return layer
 
 
 def test_examples_cover_the_registry_exactly():
@@ -249,6 +258,38 @@ def test_every_registered_op_records_and_is_correct(entry):
     assert isinstance(out._grad_fn, rule), f"{op_name(owner, method)} recorded {out._grad_fn!r}, not {rule.__name__}"
     assert out.requires_grad
     assert gradcheck(fn, *inputs)
+
+
+@FAST
+@given(st.lists(st.integers(1, 3), max_size=2).map(tuple), st.integers(1, 4), st.integers(1, 4), st.booleans(),
+       st.booleans(), seeds)
+def test_linear_layer_is_one_node_with_the_gradients_of_matmul_plus_bias(batch, n_in, n_out, bias, x_grad, seed):
+    x = T(rand(seed, batch + (n_in,)), grad=x_grad)
+    w, b = T(rand(seed + 1, (n_in, n_out))), T(rand(seed + 2, (n_out,))) if bias else None
+    upstream = rand(seed + 3, batch + (n_out,))
+    fused = linear_with(w, b)(x)
+    assert isinstance(fused._grad_fn, ag.LinearBackward) and fused.shape == batch + (n_out,)
+    fused.backward(upstream)
+    params = [p for p in (x, w, b) if p is not None and p.requires_grad]
+    got = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    unfused = x @ w + b if bias else x @ w
+    assert not isinstance(unfused._grad_fn, ag.LinearBackward)
+    unfused.backward(upstream)
+    for p, g in zip(params, got):
+        assert g.shape == p.shape and np.allclose(g, p.grad), "the fused Linear node disagrees with x @ W + b"
+    assert gradcheck(lambda *ts: linear_with(*ts[1:])(ts[0]) if bias else linear_with(ts[1])(ts[0]),
+                     T(x.data), w, *([b] if bias else []))
+
+
+def test_linear_layer_graph_keeps_inputs_and_parameters_only():
+    layer = Linear(64, 32, seed=0)
+    x = Tensor(np.ones((16, 64)), requires_grad=True)
+    fused_bytes = graph_memory(layer(x))
+    unfused_bytes = graph_memory(x @ layer.weight + layer.bias)
+    product_bytes = 16 * 32 * 4
+    assert fused_bytes == unfused_bytes - product_bytes, (fused_bytes, unfused_bytes)
 
 
 SAMPLE_CALLS = {   # every public Tensor method: how to call it (x is (2, 3), requires grad)

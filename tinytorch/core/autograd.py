@@ -6,8 +6,8 @@ __all__ = ['DIFFERENTIABLE_OPS', 'no_grad', 'is_grad_enabled', 'Function', 'AddB
            'ReshapeBackward', 'TransposeBackward', 'PermuteBackward', 'SliceBackward', 'ReLUBackward',
            'SigmoidBackward', 'TanhBackward', 'GELUBackward', 'SoftmaxBackward', 'MSEBackward', 'BCEBackward',
            'CrossEntropyBackward', 'unbroadcast', 'topological_order', 'backward', 'zero_grad', 'detach', 'retain_grad',
-           'op_name', 'disable_autograd', 'enable_autograd', 'GradcheckError', 'gradcheck', 'graph_memory', 'GraphView',
-           'show_graph']
+           'LinearBackward', 'op_name', 'disable_autograd', 'enable_autograd', 'GradcheckError', 'gradcheck',
+           'graph_memory', 'GraphView', 'show_graph']
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-002
 import functools
@@ -18,6 +18,7 @@ import numpy as np
 from .tensor import Tensor, as_tensor
 from .activations import ReLU, Sigmoid, Tanh, GELU, Softmax
 from .losses import MSELoss, BinaryCrossEntropyLoss, CrossEntropyLoss
+from .layers import Linear
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-005
 _grad_enabled = True   # grad mode: False inside `with no_grad():`
@@ -65,7 +66,11 @@ class Function:
         self.saved_tensors = tensors
 
     def apply(self, grad_output):
-        """Return one gradient (np.ndarray or None) per saved tensor. Subclasses implement this."""
+        """Return one gradient (np.ndarray or None) per saved tensor. Subclasses implement this.
+
+        Contract with the engine: never change `grad_output` in place, and return either new arrays or
+        `grad_output` itself (or a view of it), never an array kept elsewhere: the engine stores a new
+        array in a leaf's `.grad` without copying it."""
         raise NotImplementedError(f"{type(self).__name__}.apply is not implemented")
 
     def __repr__(self):
@@ -376,8 +381,9 @@ def topological_order(root):
             visited.add(id(node))
             stack.append((node, True))
             if node._grad_fn is not None:
-                stack.extend((t, False) for t in node._grad_fn.saved_tensors
-                             if _needs(t) and id(t) not in visited)
+                for t in node._grad_fn.saved_tensors:
+                    if _needs(t) and id(t) not in visited:
+                        stack.append((t, False))
     return order
 
 
@@ -392,6 +398,14 @@ def _input_gradient(node, index, grad, tensor):
     return reduced
 
 
+def _as_grad(grad, dtype, private):
+    """The array to store in a `.grad`: `grad` itself when it is private and already a plain array of
+    `dtype`, otherwise a copy (so that `.grad` never aliases another array)."""
+    if private and type(grad) is np.ndarray and grad.dtype == dtype:
+        return grad
+    return np.array(grad, dtype=dtype)
+
+
 def backward(self, gradient=None):
     """Fill `.grad` of every leaf of self's graph with d(self)/d(leaf), accumulating.
 
@@ -400,13 +414,17 @@ def backward(self, gradient=None):
     APPROACH:
     1. Not `self.requires_grad` -> RuntimeError. No gradient: ones for a one-element tensor, else
        ValueError. A gradient of the wrong shape -> ValueError naming both shapes.
-    2. `grads = {id(self): gradient}`; for node in reversed(topological_order(self)):
-       pop its gradient (skip if none arrived); store it on leaves / retain_grad tensors (accumulate, copy,
-       node's dtype); stop at leaves; else for i, (t, g) in enumerate(zip(saved_tensors, node.apply(...))):
-       skip None / inputs that don't need grad; `g = _input_gradient(node, i, g, t)` (unbroadcast + shape
-       check); add into grads[id(t)].
+    2. `pending = {id(self): (gradient, False)}` maps a tensor to (its summed gradient, is it private?).
+       For node in reversed(topological_order(self)): pop its pair (skip the node if none arrived).
+    3. On a leaf or a retain_grad tensor, store: `node.grad = _as_grad(grad, dtype, private)` the first
+       time (private only on a leaf, and only if no other .grad holds this array already: keep a set of the
+       ids stored), then `_as_grad(node.grad + grad, dtype, True)` (a sum is a new array).
+    4. Stop at leaves. Otherwise, for i, (t, g) in enumerate(zip(saved_tensors, node._grad_fn.apply(grad))):
+       skip None / inputs that don't need grad; `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape
+       check); a first gradient for t is stored as `(g, private)`, private meaning `g is not grad` (not
+       passed on unchanged) `and g.base is None` (not a view); a later one as the sum, `(old + g, True)`.
 
-    HINTS: `np.array(value, dtype=node.data.dtype)` copies and casts. A rule may return a tuple or list.
+    HINTS: `dtype` is `node.data.dtype`. A rule may return a tuple or a list.
     """
     if not self.requires_grad:
         raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
@@ -420,21 +438,32 @@ def backward(self, gradient=None):
     if gradient.shape != self.shape:
         raise ValueError(f"backward(): gradient has shape {gradient.shape}, expected the tensor's shape "
                          f"{self.shape}")
-    grads = {id(self): gradient}
+    pending = {id(self): (gradient, False)}   # the caller's gradient is not ours to keep
+    stored = set()                            # ids of the arrays put in a .grad during this call
     for node in reversed(topological_order(self)):
-        grad = grads.pop(id(node), None)
-        if grad is None:
+        entry = pending.pop(id(node), None)
+        if entry is None:   # no gradient reached this node (e.g. it only feeds a branch that was cut)
             continue
+        grad, private = entry
         fn = node._grad_fn
         if fn is None or getattr(node, "_retains_grad", False):
-            node.grad = np.array(grad if node.grad is None else node.grad + grad, dtype=node.data.dtype)
+            dtype = node.data.dtype
+            if node.grad is None:   # a retained intermediate passes grad on below, so it always copies
+                node.grad = _as_grad(grad, dtype, private and fn is None and id(grad) not in stored)
+            else:
+                node.grad = _as_grad(node.grad + grad, dtype, True)
+            stored.add(id(node.grad))
         if fn is None:
             continue
         for i, (t, g) in enumerate(zip(fn.saved_tensors, fn.apply(grad))):
             if g is None or not _needs(t):
                 continue
             g = _input_gradient(fn, i, g, t)
-            grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
+            if id(t) in pending:
+                pending[id(t)] = (pending[id(t)][0] + g, True)
+            else:
+                # private: a new array, so neither the upstream gradient passed on nor a view of it
+                pending[id(t)] = (g, g is not grad and g.base is None)
 
 # %% ../../src/06_autograd/06_autograd.py #grad-tools
 def zero_grad(self):
@@ -453,6 +482,19 @@ def retain_grad(self):
     return self
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-048
+class LinearBackward(Function):
+    """y = x @ W + b as one node (module 03's Linear): saves x, W and b, not the product x @ W."""
+
+    def apply(self, grad_output):
+        x, weight, *bias = self.saved_tensors
+        g = grad_output
+        rows = g.reshape(-1, g.shape[-1])            # every leading (batch) axis, flattened
+        grad_x = g @ weight.data.T if _needs(x) else None
+        grad_w = x.data.reshape(-1, x.shape[-1]).T @ rows if _needs(weight) else None
+        grad_b = rows.sum(axis=0) if bias and _needs(bias[0]) else None
+        return grad_x, grad_w, grad_b
+
+
 DIFFERENTIABLE_OPS = (
     # owner          method         backward rule           kind
     (Tensor, "__add__", AddBackward, "binary"),
@@ -476,6 +518,7 @@ DIFFERENTIABLE_OPS = (
     (MSELoss, "forward", MSEBackward, "loss"),
     (BinaryCrossEntropyLoss, "forward", BCEBackward, "loss"),
     (CrossEntropyLoss, "forward", CrossEntropyBackward, "loss"),
+    (Linear, "forward", LinearBackward, "layer"),
 )
 
 
@@ -525,6 +568,15 @@ def _differentiable(kind, original, rule):
             if _grad_enabled and (getattr(pred, "requires_grad", False) or getattr(target, "requires_grad", False)):
                 return _record(out, rule(as_tensor(pred), as_tensor(target)))
             return out
+    elif kind == "layer":
+        def op(module, x):
+            x = as_tensor(x)
+            inputs = (x, *module.parameters())
+            if not (_grad_enabled and any(t.requires_grad for t in inputs)):
+                return original(module, x)
+            with no_grad():        # one node for the whole layer: its inner operations record nothing
+                out = original(module, x)
+            return _record(out, rule(*inputs))
     else:
         raise ValueError(f"unknown kind {kind!r} in DIFFERENTIABLE_OPS")
     return functools.wraps(original)(op)
