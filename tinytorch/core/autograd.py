@@ -419,8 +419,8 @@ def backward(self, gradient=None):
     3. On a leaf or a retain_grad tensor, store: `node.grad = _as_grad(grad, dtype, private)` the first
        time (private only on a leaf, and only if no other .grad holds this array already: keep a set of the
        ids stored), then `_as_grad(node.grad + grad, dtype, True)` (a sum is a new array).
-    4. Stop at leaves. Otherwise, for i, (t, g) in enumerate(zip(saved_tensors, node._grad_fn.apply(grad))):
-       skip None / inputs that don't need grad; `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape
+    4. Stop at leaves. Otherwise, with `fn = node._grad_fn`, for i, (t, g) in
+       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad; `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape
        check); a first gradient for t is stored as `(g, private)`, private meaning `g is not grad` (not
        passed on unchanged) `and g.base is None` (not a view); a later one as the sum, `(old + g, True)`.
 
