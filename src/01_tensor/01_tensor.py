@@ -41,8 +41,8 @@ import numpy as np
 #| export
 def _check_broadcast(op, shape_a, shape_b):
     """Raise a ValueError naming `op` when two shapes cannot be broadcast together."""
-    if shape_a == shape_b or not shape_b or shape_a[-len(shape_b):] == shape_b:
-        return   # equal shapes, scalars and a matching tail (a bias) always broadcast: skips np.broadcast_shapes,
+    if not shape_b or shape_a[-len(shape_b):] == shape_b:
+        return   # a scalar, equal shapes or a matching tail (a bias) always broadcast: skips np.broadcast_shapes,
                  # which costs microseconds per operation
     try:
         np.broadcast_shapes(shape_a, shape_b)

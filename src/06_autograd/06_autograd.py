@@ -79,7 +79,7 @@ import time
 #   don't need gradients, parameters do; opting in keeps graphs small.
 # - **grad mode**: inside `with no_grad():` nothing is recorded, which is what you want for evaluation.
 #
-# The flag and the helper that attaches a node to a result are given; read them, they are the whole of "graph
+# The flag and the helpers that attach a node to a result are given; read them, they are the whole of "graph
 # recording".
 
 # %%
@@ -106,11 +106,21 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+def _needs(t):
+    """Does this saved input want a gradient?"""
+    return isinstance(t, Tensor) and t.requires_grad
+
+
+def _record(out, node):
+    """Make `out` the output of graph node `node`."""
+    out.requires_grad, out._grad_fn = True, node
+    return out
+
+
 def _attach(out, node):
     """Make `out` a graph node created by `node`, if grad mode is on and some input requires grad."""
-    if _grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in node.saved_tensors):
-        out.requires_grad = True
-        out._grad_fn = node
+    if _grad_enabled and any(_needs(t) for t in node.saved_tensors):
+        return _record(out, node)
     return out
 
 # %% [markdown]
@@ -248,11 +258,6 @@ if __name__ == "__main__":
 
 # %% nbgrader={"grade": false, "grade_id": "arithmetic-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
-def _needs(t):
-    """Does this saved input want a gradient?"""
-    return isinstance(t, Tensor) and t.requires_grad
-
-
 class AddBackward(Function):
     """z = a + b."""
 
@@ -978,9 +983,9 @@ print(f"each extra rung multiplies the time by about {growth:.2f}: exponential")
 #    problem: push `(node, False)`; when popped unvisited, mark it visited and push `(node, True)` followed
 #    by its inputs; when `(node, True)` is popped, all its inputs are done, so append it to the order.
 # 2. **Walk the order backwards**, starting from the output, keeping a dict `pending` from `id(tensor)`
-#    to that tensor's summed gradient (and a flag, below). For each node: take its summed gradient; if it is a leaf (no `_grad_fn`) or called `retain_grad()`,
-#    *add* it to `.grad`; then apply the node's rule and add each input's (unbroadcast) gradient into the
-#    dict.
+#    to that tensor's summed gradient (and a flag, below). For each node: take its summed gradient; if it
+#    is a leaf (no `_grad_fn`) or called `retain_grad()`, *add* it to `.grad`; then apply the node's rule
+#    and add each input's (unbroadcast) gradient into the dict.
 #
 # The details that make it a good engine:
 #
@@ -1061,9 +1066,10 @@ def backward(self, gradient=None):
        time (private only on a leaf, and only if no other .grad holds this array already: keep a set of the
        ids stored), then `_as_grad(node.grad + grad, dtype, True)` (a sum is a new array).
     4. Stop at leaves. Otherwise, with `fn = node._grad_fn`, for i, (t, g) in
-       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad; `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape
-       check); a first gradient for t is stored as `(g, private)`, private meaning `g is not grad` (not
-       passed on unchanged) `and g.base is None` (not a view); a later one as the sum, `(old + g, True)`.
+       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad;
+       `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape check); a first gradient for t is stored as
+       `(g, private)`, private meaning `g is not grad` (not passed on unchanged) `and g.base is None` (not
+       a view); a later one as the sum, `(old + g, True)`.
 
     HINTS: `dtype` is `node.data.dtype`. A rule may return a tuple or a list.
     """
@@ -1334,12 +1340,6 @@ def op_name(owner, method):
     """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
     return f"{owner.__name__}.{method}"
 
-
-
-def _record(out, node):
-    """Make `out` the output of graph node `node` (the caller has checked that a graph is wanted)."""
-    out.requires_grad, out._grad_fn = True, node
-    return out
 
 
 def _differentiable(kind, original, rule):

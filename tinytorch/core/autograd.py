@@ -43,11 +43,21 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+def _needs(t):
+    """Does this saved input want a gradient?"""
+    return isinstance(t, Tensor) and t.requires_grad
+
+
+def _record(out, node):
+    """Make `out` the output of graph node `node`."""
+    out.requires_grad, out._grad_fn = True, node
+    return out
+
+
 def _attach(out, node):
     """Make `out` a graph node created by `node`, if grad mode is on and some input requires grad."""
-    if _grad_enabled and any(isinstance(t, Tensor) and t.requires_grad for t in node.saved_tensors):
-        out.requires_grad = True
-        out._grad_fn = node
+    if _grad_enabled and any(_needs(t) for t in node.saved_tensors):
+        return _record(out, node)
     return out
 
 # %% ../../src/06_autograd/06_autograd.py #function
@@ -77,11 +87,6 @@ class Function:
         return f"<{type(self).__name__}>"
 
 # %% ../../src/06_autograd/06_autograd.py #arithmetic-backward
-def _needs(t):
-    """Does this saved input want a gradient?"""
-    return isinstance(t, Tensor) and t.requires_grad
-
-
 class AddBackward(Function):
     """z = a + b."""
 
@@ -420,9 +425,10 @@ def backward(self, gradient=None):
        time (private only on a leaf, and only if no other .grad holds this array already: keep a set of the
        ids stored), then `_as_grad(node.grad + grad, dtype, True)` (a sum is a new array).
     4. Stop at leaves. Otherwise, with `fn = node._grad_fn`, for i, (t, g) in
-       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad; `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape
-       check); a first gradient for t is stored as `(g, private)`, private meaning `g is not grad` (not
-       passed on unchanged) `and g.base is None` (not a view); a later one as the sum, `(old + g, True)`.
+       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad;
+       `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape check); a first gradient for t is stored as
+       `(g, private)`, private meaning `g is not grad` (not passed on unchanged) `and g.base is None` (not
+       a view); a later one as the sum, `(old + g, True)`.
 
     HINTS: `dtype` is `node.data.dtype`. A rule may return a tuple or a list.
     """
@@ -526,12 +532,6 @@ def op_name(owner, method):
     """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
     return f"{owner.__name__}.{method}"
 
-
-
-def _record(out, node):
-    """Make `out` the output of graph node `node` (the caller has checked that a graph is wanted)."""
-    out.requires_grad, out._grad_fn = True, node
-    return out
 
 
 def _differentiable(kind, original, rule):
