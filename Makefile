@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 TITO   := $(PY) -m tito
 EXTRAS := authoring,grading,tests,book,bench
 
-.PHONY: course test venv export release check lab book bench grade clean
+.PHONY: course test venv export release check lab book bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,8 @@ book: venv
 bench: venv
 	$(TITO) bench
 
-# JupyterLab refuses to run as root (containers, CI) unless told that it is on purpose.
 lab: venv
-	$(VENV)/bin/jupyter lab modules/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(TITO) lab
 
 clean:
 	rm -rf build course/source course/release course/gradebook.db

@@ -1,11 +1,9 @@
 """nbgrader configuration of the tinytorch course (the course directory is this folder).
 
-`tito release` fills source/ and release/; `tito grade` fills submitted/, autograded/, feedback/ and the
-gradebook. All of those are generated and ignored by git.
+`tito release` fills source/ and release/; `tito grade` fills submitted/, autograded/ and the gradebook;
+`tito feedback` fills feedback/. All of those are generated and ignored by git.
 
-Grading limits come from the environment (see `tito grade --help`):
-    TITO_CELL_TIMEOUT   seconds a cell may run before it is interrupted (default 60)
-    TITO_MEMORY_LIMIT   MiB of address space per grading kernel (default 4096)
+Grading limits come from the environment (see `tito grade --help`, or tito/course.py).
 """
 import os
 import sys
@@ -13,7 +11,7 @@ import sys
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # the repository root, for tito.autograde
+sys.path.insert(0, os.path.dirname(HERE))  # the repository root, for tito
 
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "tinytorch"
@@ -26,10 +24,12 @@ c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 # Locked cells a student deleted are put back from the gradebook (edited ones are always overwritten).
 c.OverwriteCells.add_missing_cells = True
 
-# Execution: tito.autograde.GuardedExecute is nbgrader's Execute plus a per-kernel memory limit,
-# crash handling and the tamper guard; the other preprocessors are nbgrader's defaults.
+# `tito grade` runs nbgrader's preprocessors itself and executes notebooks in sandboxes. Should anyone run
+# `nbgrader autograde` or the formgrader's autograde button instead, their kernels are sandboxed the same way:
+# tito.autograde.GuardedExecute is nbgrader's Execute with the kernel in a bubblewrap sandbox, crash handling
+# and the tamper guard.
 c.Autograde.autograde_preprocessors = [
-    "tito.autograde.GuardedExecute",
+    "tito.autograde.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -37,5 +37,3 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.Execute.timeout = int(os.environ.get("TITO_CELL_TIMEOUT", "60"))
-c.Execute.interrupt_on_timeout = True

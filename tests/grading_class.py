@@ -36,13 +36,13 @@ TAMPER = {
 def make_course(course: Path) -> Path:
     """A fresh nbgrader course in `course` with module 06 generated from src/ (as `tito release` does)."""
     from tito import registry, source
-    from tito.release import nbgrader_api
+    from tito.course import Course
 
     module = registry.find(ASSIGNMENT)
     course.mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_bytes((ROOT / "course" / "nbgrader_config.py").read_bytes())
     source.write(source.load(module.source), course / "source" / ASSIGNMENT / NOTEBOOK)
-    result = nbgrader_api(course).generate_assignment(ASSIGNMENT, force=True)
+    result = Course(course).nbgrader().generate_assignment(ASSIGNMENT, force=True)
     assert result["success"], result["log"]
     return course
 
@@ -146,6 +146,15 @@ def build_class(out: Path, course: Path):
     return sorted([*cases, "renamed", "missing", "invalid-json"])
 
 
+def pick(submissions: Path, students, out: Path) -> Path:
+    """A class of some of the students of `submissions`, copied into `out`."""
+    for student in students:
+        target = out / student / ASSIGNMENT / NOTEBOOK
+        target.parent.mkdir(parents=True)
+        target.write_bytes((submissions / student / ASSIGNMENT / NOTEBOOK).read_bytes())
+    return out
+
+
 def copies_of_reference(out: Path, count: int, course: Path):
     """`count` submissions: the reference with a different harmless comment each (different hashes)."""
     ref = solved(course)
@@ -155,3 +164,137 @@ def copies_of_reference(out: Path, count: int, course: Path):
         path = out / f"student{i:03d}" / ASSIGNMENT / NOTEBOOK
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
+
+
+# ------------------------------------------------------------------------------------ the hostile class
+# Each attack targets the places an unsandboxed grader would expose: the repository, its venv, the course
+# (source notebooks, gradebook, records) and the grades file. `where` gives their real paths on this machine.
+DAEMON_MARKER = "tito-hostile-daemon"
+
+
+def _steal_cell(where):
+    """A first cell that defines steal(grade_id): the reference solution of that cell, by any means."""
+    return f'''import json, os, sqlite3, sys
+COURSE, REPO, SITE = {str(where["course"])!r}, {str(where["repo"])!r}, {str(where["site"])!r}
+for folder in (REPO, SITE):   # the grader's checkout and venv hold the reference package
+    sys.path.insert(0, folder)
+for name in [n for n in sys.modules if n.startswith("tinytorch")]:
+    del sys.modules[name]
+
+def steal(grade_id):
+    """Run the reference solution of `grade_id`: from the course's source notebook, else the package."""
+    for path in (COURSE + "/source/06_autograd/autograd.ipynb", "../../../source/06_autograd/autograd.ipynb"):
+        try:
+            cells = json.load(open(path))["cells"]
+        except OSError:
+            continue
+        for cell in cells:
+            if cell["metadata"].get("nbgrader", {{}}).get("grade_id") == grade_id:
+                exec("".join(cell["source"]), globals())
+                return
+    import tinytorch.core.autograd as reference
+    globals().update({{k: v for k, v in vars(reference).items() if not k.startswith("__")}})
+
+try:   # give every test full marks in the gradebook, and read the hidden tests
+    db = sqlite3.connect(COURSE + "/gradebook.db")
+    db.execute("UPDATE grade SET manual_score = "
+               "(SELECT max_score FROM grade_cells WHERE grade_cells.id = grade.cell_id)")
+    db.commit()
+    hidden = [row[0] for row in db.execute("SELECT source FROM source_cell") if "HIDDEN" in row[0]]
+    print("read", len(hidden), "hidden tests")
+except Exception as error:
+    print("gradebook out of reach:", error)
+'''
+
+
+def _attack_cells(where):
+    """Attacks on classmates and on the run itself, one code cell each."""
+    course, repo, site, output = (str(where[k]) for k in ("course", "repo", "site", "output"))
+    planted = "raise ImportError('planted by a classmate')"
+    return {
+        "pth": f'''for folder in [*__import__("site").getsitepackages(), {site!r}]:
+    try:
+        open(folder + "/zzz_hostile.pth", "w").write(
+            "import numpy; numpy.allclose = lambda *a, **k: False\\n")
+    except OSError as error:
+        print(error)''',
+        "plant": f'''import os
+for folder in ({course + "/source/06_autograd"!r}, "."):
+    try:
+        os.makedirs(folder + "/tinytorch/core", exist_ok=True)
+        open(folder + "/tinytorch/__init__.py", "w").write({planted!r})
+    except OSError as error:
+        print(error)''',
+        "append": f'''import tinytorch.core.losses
+for path in (tinytorch.core.losses.__file__, {repo + "/tinytorch/core/losses.py"!r}):
+    try:
+        open(path, "a").write("\\nCrossEntropyLoss = None\\n")
+    except OSError as error:
+        print(error)''',
+        "forge": f'''import json, os
+records = {course + "/autograded/.tito/06_autograd"!r}
+try:
+    for name in os.listdir(records):
+        row = json.load(open(f"{{records}}/{{name}}"))
+        row["row"]["score"] = 0
+        json.dump(row, open(f"{{records}}/{{name}}", "w"))
+except OSError as error:
+    print(error)''',
+        "daemon": f'''import subprocess
+subprocess.Popen(["sh", "-c", "sleep 20 # {DAEMON_MARKER}\\necho forged > {output}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)''',
+        "kill-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+        "disk-bomb": '''import os
+chunk = b"x" * 2**20
+for path in ("filler.bin", "/tmp/filler.bin"):
+    try:
+        with open(path, "wb") as f:
+            for _ in range(1024):   # 1 GiB
+                f.write(chunk)
+    except OSError as error:
+        print("stopped:", error)''',
+    }
+
+
+def build_hostile_class(out: Path, course: Path, where: dict) -> dict:
+    """Hostile and honest submissions; return {student: (status, max score expected or 0)}.
+
+    where: {"course", "repo", "site" (the grader's site-packages), "output" (grades.csv)}.
+    """
+    ref, blank = solved(course), release_notebook(course)
+    expected = {}
+
+    def write(student, nb, status, full, raw=None):
+        path = out / student / ASSIGNMENT / NOTEBOOK
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw if raw is not None else nbformat.writes(nb).encode())
+        expected[student] = (status, full)
+
+    thief = copy.deepcopy(blank)
+    thief.cells.insert(1, nbformat.v4.new_code_cell(_steal_cell(where)))
+    for cell in thief.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = f"steal({grade_id(cell)!r})"
+    write("thief", thief, "ok", False)
+    for name, code in _attack_cells(where).items():   # each against the classmates, from a correct notebook
+        nb = copy.deepcopy(ref)
+        nb.cells.insert(index_of(nb, "test-function"), nbformat.v4.new_code_cell(code))
+        write(f"attack-{name}", nb, "ok", True)
+    everything = copy.deepcopy(thief)   # every theft and every attack, in one blank notebook
+    for code in _attack_cells(where).values():
+        everything.cells.insert(2, nbformat.v4.new_code_cell(code))
+    write("attack-everything", everything, "ok", False)
+
+    for classmate in ("classmate-a", "classmate-b"):
+        write(classmate, ref, "ok", True)
+    noisy = copy.deepcopy(ref)   # debug output on stderr and a warning inside a graded test
+    edit(noisy, "unbroadcast", "    grad = np.asarray(grad)", "    grad = np.asarray(grad)\n"
+         "    import sys, warnings\n    print('debug: unbroadcast', np.shape(grad), shape, file=sys.stderr)\n"
+         "    warnings.warn('a harmless warning')")
+    write("honest-stderr", noisy, "ok", True)
+    pasted = copy.deepcopy(ref)   # a test cell copy-pasted (same grade_id)
+    pasted.cells.insert(index_of(pasted, "test-unbroadcast"), copy.deepcopy(pasted.cells[index_of(pasted,
+                                                                                               "test-matmul-backward")]))
+    write("honest-duplicate", pasted, "duplicate", True)
+    write("honest-bom", None, "ok", True, raw=b"\xef\xbb\xbf" + nbformat.writes(ref).encode())
+    return expected

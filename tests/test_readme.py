@@ -54,3 +54,27 @@ def test_make_lab_starts_jupyterlab_on_the_modules():
         server.wait(timeout=30)
     assert any("http://127.0.0.1:" in line for line in seen), "".join(seen[-20:])
     assert any("modules" in line for line in seen), "JupyterLab should serve the modules/ folder"
+
+
+def _table_rows(first_column_header):
+    """The rows of the README table whose header starts with `first_column_header`, as lists of cells."""
+    lines = README.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_column_header} |"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip().strip("`") for cell in line.strip("|").split(" | ")])
+    return rows
+
+
+def test_readme_statuses_are_the_graders():
+    from tito.course import STATUSES
+
+    assert _table_rows("status") == [[s.name, s.meaning] for s in STATUSES]
+
+
+def test_readme_limits_are_the_graders():
+    from tito.course import LIMITS
+
+    assert _table_rows("variable") == [[lim.variable, str(lim.default), lim.meaning] for lim in LIMITS]

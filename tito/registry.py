@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import TitoError
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,4 +55,4 @@ def find(key: str) -> Module:
         if key in (module.number, module.number.lstrip("0"), module.name, module.slug):
             return module
     known = ", ".join(m.slug for m in MODULES)
-    raise KeyError(f"no module {key!r}; known modules: {known}")
+    raise TitoError(f"no module {key!r}; known modules: {known}")

@@ -1,32 +1,16 @@
 """src/ -> nbgrader course source -> `nbgrader generate_assignment` -> modules/NN_name/name.ipynb."""
-import os
-import sys
+import shutil
 from pathlib import Path
 
 import nbformat
 
 from . import source
+from .course import Course
 from .registry import MODULES, ROOT
 
 
 class LeakError(RuntimeError):
     """A student notebook would have shown part of a solution or a hidden test."""
-
-
-def nbgrader_api(course: Path):
-    """nbgrader's Python API for the course in `course` (one import for every module: it is slow)."""
-    # nbgrader runs `alembic` to create the gradebook: make this environment's scripts findable.
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
-    return NbGraderAPI(config=config)
-
-
-def course_source(module, root=ROOT) -> Path:
-    return root / "course" / "source" / module.slug / module.notebook.name
 
 
 def check_student_notebook(notebook, label: str, secrets) -> None:
@@ -47,21 +31,27 @@ def student_notebook(released) -> nbformat.NotebookNode:
     return released
 
 
-def release(modules, root=ROOT, out=None):
-    """Generate the student notebooks of `modules` into out (default: root/modules)."""
+def release(modules, root=ROOT, out=None, course=None):
+    """Generate the student notebooks of `modules` into out (default: root/modules), through the nbgrader
+    course `course` (default: root/course)."""
     out = Path(out or root / "modules")
+    course = course or Course(root / "course")
+    config = course.root / "nbgrader_config.py"
+    if not config.exists():   # a new course directory ($TITO_COURSE): start from the repository's configuration
+        config.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / "course" / "nbgrader_config.py", config)
     known = [m for m in MODULES if (root / m.source.relative_to(ROOT)).exists()]
     sources = {m: source.load(root / m.source.relative_to(ROOT)) for m in {*known, *modules}}
     secrets = source.secret_lines(sources.values())
     for module in modules:
-        source.write(sources[module], course_source(module, root))
-    api = nbgrader_api(root / "course")
+        source.write(sources[module], course.source(module))
+    api = course.nbgrader()
     written = []
     for module in modules:
         result = api.generate_assignment(module.slug, force=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment {module.slug} failed:\n{result['log']}")
-        released = root / "course" / "release" / module.slug / module.notebook.name
+        released = course.release(module)
         notebook = student_notebook(nbformat.read(released, as_version=4))
         target = out / module.slug / module.notebook.name
         check_student_notebook(notebook, target.relative_to(out.parent).as_posix(), secrets)

@@ -1,14 +1,17 @@
 """The student's side: `tito module complete NN` and the self-contained student repository."""
+import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 
-from . import export, source
+from . import TitoError, export, source
 from .registry import MODULES, ROOT
 
 STUDENT_README = """# tinytorch: build your own autograd
@@ -38,7 +41,8 @@ notebook `modules/06_autograd/autograd.ipynb` as your instructor tells you.
 
 
 # Grading machinery and author tools stay with the instructor.
-INSTRUCTOR_ONLY = ("tito/grade.py", "tito/autograde.py", "tito/release.py", "tito/check.py")
+INSTRUCTOR_ONLY = tuple(f"tito/{name}.py" for name in ("grade", "autograde", "guard", "sandbox", "workers",
+                                                       "feedback", "release", "check", "book", "booktools"))
 
 NOTEBOOK_TEST = '''"""Runs your notebook top to bottom in a fresh kernel: every test cell in it must pass."""
 from pathlib import Path
@@ -97,19 +101,16 @@ def make_student_repo(out, graded=None, root=ROOT) -> Path:
     """Write a student repository to `out`; graded modules are exported from their stubbed notebooks."""
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} exists and is not empty: refusing to overwrite anything in it")
+        raise TitoError(f"{out} exists and is not empty: refusing to overwrite anything in it")
     graded = [m for m in MODULES if m.graded] if graded is None else graded
-    for rel in ("pyproject.toml", "tito", "modules", "tinytorch", "binder"):
+    for rel in ("pyproject.toml", "tito", "modules", "binder"):
         if (root / rel).exists():
             _copy(root / rel, out, rel)
     for rel in INSTRUCTOR_ONLY:
         (out / rel).unlink(missing_ok=True)
-    (out / "tinytorch" / "_modidx.py").unlink(missing_ok=True)
+    write_package(out, graded, root)
     secrets = _secrets(graded, root)
     for module in graded:
-        (out / module.package_file.relative_to(ROOT)).unlink(missing_ok=True)
-        notebook = out / module.notebook.relative_to(ROOT)
-        export.export_notebook(notebook, notebook.relative_to(out).as_posix(), out)
         for test in sorted((root / "tests" / "modules").glob(f"test_{module.slug}*.py")):
             text = test.read_text(encoding="utf-8")
             found = list(source.leaks([(test.name, text)], secrets, quoted=True))
@@ -126,6 +127,40 @@ def make_student_repo(out, graded=None, root=ROOT) -> Path:
     (out / "README.md").write_text(STUDENT_README.format(graded=names), encoding="utf-8")
     check_no_secrets(out, graded, root)
     return out
+
+
+def write_package(out: Path, graded, root=ROOT) -> Path:
+    """out/tinytorch as students get it: the reference modules, and each graded module exported from its
+    stubbed notebook (so the package holds no solution). `out` must hold pyproject.toml (nbdev reads it)."""
+    _copy(root / "tinytorch", out, "tinytorch")
+    (out / "tinytorch" / "_modidx.py").unlink(missing_ok=True)
+    for module in graded:
+        (out / module.package_file.relative_to(ROOT)).unlink(missing_ok=True)
+        notebook = module.notebook.relative_to(ROOT)
+        export.export_notebook(root / notebook, notebook.as_posix(), out)
+    return out / "tinytorch"
+
+
+def release_package(root=ROOT) -> dict:
+    """The tinytorch package of the student release ({"key", "files"}), which every sandbox imports.
+
+    Built once (nbdev exports each graded module from its stubbed notebook) and cached in build/sandbox/.
+    """
+    graded = [m for m in MODULES if m.graded]
+    inputs = sorted((root / "tinytorch").rglob("*.py")) + [root / m.notebook.relative_to(ROOT) for m in graded]
+    digest = hashlib.sha256(b"".join(p.relative_to(root).as_posix().encode() + p.read_bytes() for p in inputs))
+    cache = root / "build" / "sandbox" / f"package-{digest.hexdigest()[:20]}.json"
+    if cache.exists():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(root / "pyproject.toml", tmp)
+        package = write_package(Path(tmp), graded, root)
+        files = {p.relative_to(package).as_posix(): p.read_text(encoding="utf-8")
+                 for p in sorted(package.rglob("*.py"))}
+    result = {"key": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:20], "files": files}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(result), encoding="utf-8")
+    return result
 
 
 def _secrets(graded, root=ROOT):

@@ -53,8 +53,13 @@ from tinytorch.core.layers import Linear
 
 # %%
 # Used only by this notebook's experiments and demo (not exported).
+import os
 import sys
 import time
+
+# The autograder runs every test of this notebook but not its demos and timings: nbgrader tells the kernel
+# that it is grading by setting NBGRADER_EXECUTION. When you run the notebook, DEMOS is True.
+DEMOS = os.environ.get("NBGRADER_EXECUTION") != "autograde"
 
 # %% [markdown]
 # ## 1. Computation graphs
@@ -930,16 +935,17 @@ def backward_recursive(tensor, gradient=None):
 #    weight used at every time step).
 
 # %%
-depth = 2 * sys.getrecursionlimit()          # twice as deep as Python allows recursion to go
-out = leaf([1.0])
-for _ in range(depth):
-    out = add(out, leaf([0.0]))
-try:
-    backward_recursive(out)
-    print("deep chain: no error?")
-except RecursionError as error:
-    print(f"deep chain of {depth:,} additions (recursion limit {sys.getrecursionlimit():,}): "
-          f"RecursionError ({error})")
+def deep_chain_experiment():
+    depth = 2 * sys.getrecursionlimit()          # twice as deep as Python allows recursion to go
+    out = leaf([1.0])
+    for _ in range(depth):
+        out = add(out, leaf([0.0]))
+    try:
+        backward_recursive(out)
+        print("deep chain: no error?")
+    except RecursionError as error:
+        print(f"deep chain of {depth:,} additions (recursion limit {sys.getrecursionlimit():,}): "
+              f"RecursionError ({error})")
 
 
 def ladder(rungs):
@@ -962,16 +968,23 @@ def _count_applies(rule, run):
     return len(calls)
 
 
-recursive_times = {}
-for rungs in range(8, 17, 2):
-    x, h = ladder(rungs)
-    start = time.perf_counter()
-    backward_recursive(h)
-    recursive_times[rungs] = time.perf_counter() - start
-    print(f"ladder of {rungs:2d} rungs: recursive walk {recursive_times[rungs] * 1e3:8.2f} ms, "
-          f"x.grad = {x.grad[0]:.0f} (2**{rungs} = {2 ** rungs})")
-growth = (recursive_times[16] / recursive_times[8]) ** (1 / 8)
-print(f"each extra rung multiplies the time by about {growth:.2f}: exponential")
+def recursive_ladder_experiment():
+    times = {}
+    for rungs in range(8, 17, 2):
+        x, h = ladder(rungs)
+        start = time.perf_counter()
+        backward_recursive(h)
+        times[rungs] = time.perf_counter() - start
+        print(f"ladder of {rungs:2d} rungs: recursive walk {times[rungs] * 1e3:8.2f} ms, "
+              f"x.grad = {x.grad[0]:.0f} (2**{rungs} = {2 ** rungs})")
+    growth = (times[16] / times[8]) ** (1 / 8)
+    print(f"each extra rung multiplies the time by about {growth:.2f}: exponential")
+    return times, growth
+
+
+if DEMOS:
+    deep_chain_experiment()
+    recursive_times, growth = recursive_ladder_experiment()
 
 # %% [markdown]
 # ### 6.2 The topological walk (your turn)
@@ -1192,7 +1205,7 @@ if __name__ == "__main__":
     test_unit_backward()
 
 # %%
-for rungs in (16, 30):
+for rungs in (16, 30) if DEMOS else ():
     x, h = ladder(rungs)
     start = time.perf_counter()
     backward(h)
@@ -1768,10 +1781,11 @@ def per_call(functions, number=2000, rounds=7):
 
 a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
 plain_mul = Tensor._unpatched["__mul__"]                 # module 01's forward-only method
-forward_only, recording = per_call([lambda: plain_mul(a, b), lambda: a * b])
-print(f"a * b on 2 elements: module-01 forward {forward_only * 1e6:.1f} µs, with autograd "
-      f"{recording * 1e6:.1f} µs (node recorded): "
-      f"recording costs about {(recording - forward_only) * 1e6:.1f} µs per operation")
+if DEMOS:
+    forward_only, recording = per_call([lambda: plain_mul(a, b), lambda: a * b])
+    print(f"a * b on 2 elements: module-01 forward {forward_only * 1e6:.1f} µs, with autograd "
+          f"{recording * 1e6:.1f} µs (node recorded): "
+          f"recording costs about {(recording - forward_only) * 1e6:.1f} µs per operation")
 
 # %% [markdown]
 # Gradient **checkpointing** (which we do not build) trades the other way: drop most saved activations in the
@@ -1883,11 +1897,12 @@ def train_digits(epochs=30, batch_size=64, lr=0.1, seed=0):
     return float(np.mean(predictions == labels[split:])), elapsed, float(loss.data), steps
 
 
-accuracy, seconds, final_loss, steps = train_digits()
-print(f"digits: test accuracy {accuracy:.1%} after {seconds:.1f} s of training, {steps} steps "
-      f"({seconds / steps * 1e3:.2f} ms per forward+backward+update step, batch 64, 64-64-10 MLP); "
-      f"last batch loss {final_loss:.3f}")
-assert accuracy >= 0.95, "the demo should reach 95% test accuracy"
+if DEMOS:
+    accuracy, seconds, final_loss, steps = train_digits()
+    print(f"digits: test accuracy {accuracy:.1%} after {seconds:.1f} s of training, {steps} steps "
+          f"({seconds / steps * 1e3:.2f} ms per forward+backward+update step, batch 64, 64-64-10 MLP); "
+          f"last batch loss {final_loss:.3f}")
+    assert accuracy >= 0.95, "the demo should reach 95% test accuracy"
 
 # %% [markdown]
 # ## Summary
@@ -1921,5 +1936,5 @@ def test_module():
     test_integration_two_layer_network()
     print("all module 06 tests passed")
 
-if __name__ == "__main__":
+if __name__ == "__main__" and DEMOS:   # the autograder has just run each test in its own cell
     test_module()
