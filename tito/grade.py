@@ -39,8 +39,9 @@ from .course import STATUS_NAMES, Course
 # The grader's own code: a change to any of these regrades everything.
 GRADER = [Path(__file__).parent / name for name in ("autograde.py", "guard.py", "grade.py", "sandbox.py")]
 SANITIZE = ("ClearOutput", "DeduplicateIds", "OverwriteKernelspec", "OverwriteCells", "CheckCellMetadata")
-SCORE = ("IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput", "SaveAutoGrades", "AssignLatePenalties",
-         "CheckCellMetadata")
+# nbgrader's own autograde steps, but the last CheckCellMetadata: the kernel cannot change cell metadata, and the
+# submission's was checked when it was prepared.
+SCORE = ("IgnorePattern", "ClearMetadataPreprocessor", "LimitOutput", "SaveAutoGrades", "AssignLatePenalties")
 console = Console(highlight=False)
 
 
@@ -223,7 +224,7 @@ class Grader:
             gb.update_or_create_submission(self.assignment.id, submission.student)
         notebook = self._run(self.sanitizers, nbformat.from_dict(submission.notebook), submission.student)
         a = self.assignment
-        return {"notebook": nbformat.writes(notebook), "definitions": a.definitions, "keep": a.keep,
+        return {"notebook": json.dumps(notebook), "definitions": a.definitions, "keep": a.keep,
                 "limits": a.limits, "package": a.package}
 
     def score(self, submission: Submission, executed) -> dict:
@@ -256,7 +257,7 @@ def row_for(submission: Submission, result: dict, grader: Grader) -> dict:
     if "error" in result:
         return empty_row(submission.student, a, "error", _one_line(result["error"].strip().splitlines()[-1]),
                          sandbox_name)
-    executed = nbformat.reads(result["notebook"], as_version=4)
+    executed = nbformat.from_dict(json.loads(result["notebook"]))   # validated once, when it is written
     cells = grader.score(submission, executed)
     status, detail = outcome(executed), ""
     helpers = submission.redefined_helpers() if status in ("ok", "tampered") else []
