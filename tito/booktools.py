@@ -1,13 +1,18 @@
-"""Helpers for the book's code cells: tables built from the registry and from the package itself.
+"""Helpers for the book's code cells: tables, pictures and timings computed from the package itself.
 
-Every table here is computed when the page executes, so the book cannot drift from `tito/registry.py` or
-from the code in `tinytorch/`.
+Everything here runs when a page executes, so the book cannot drift from `tito/registry.py` or from the code
+in `tinytorch/`: API text is read from the docstrings, graph pictures are drawn from `show_graph`, and a
+timing is a median of repeats that fails the build when it is absurd.
 """
+import html
 import importlib
 import inspect
+import re
+import statistics
 import sys
+import time
 
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
 # Start-up speed: myst_nb imports nbformat, which imports jsonschema, which optionally imports `rfc3987_syntax`;
 # that compiles ~40 lark grammars (about 5 s) for "iri" format checks that nothing here uses. Marked
@@ -19,8 +24,23 @@ from myst_nb import glue  # noqa: E402  (re-exported: the pages' `glue` is myst_
 from .registry import MODULES, find
 
 
-def _cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+# ------------------------------------------------------------------------------------------------ tables
+
+def inline(text):
+    """Docstring text as HTML: escaped, with `backtick` spans as <code>. No Markdown, so `__add__` stays."""
+    parts = str(text).split("`")
+    return "".join(f"<code>{html.escape(part)}</code>" if i % 2 else html.escape(part)
+                    for i, part in enumerate(parts))
+
+
+def html_table(header, rows, css_class="tt-table"):
+    """An HTML table whose cells are already HTML. Each cell carries its column name (`data-label`), so
+    that on a phone the stylesheet can stack a row into a card; the table scrolls sideways on its own."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td data-label="{html.escape(h)}">{cell}</td>'
+                                    for h, cell in zip(header, row)) + "</tr>" for row in rows)
+    return HTML(f'<div class="tt-scroll"><table class="table {css_class}"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>")
 
 
 def modules_table():
@@ -34,25 +54,43 @@ def modules_table():
 
 
 def module_info(number):
-    """Markdown paragraph: the module's number, title, prerequisites and the files it lives in."""
+    """Markdown paragraph: the module's number, title, prerequisites and where a student finds it."""
     m = find(number)
     prereq = ", ".join(f"{p} {find(p).title}" for p in m.prerequisites) or "none"
     return Markdown(
         f"**Module {m.number}: {m.title}** · package `tinytorch.{m.export}` · prerequisites: {prereq} · "
-        f"source `src/{m.slug}/{m.slug}.py` · notebook `modules/{m.slug}/{m.notebook.name}`"
-        f"{' · graded' if m.graded else ''}")
+        f"notebook `modules/{m.slug}/{m.notebook.name}`{' · graded' if m.graded else ''}")
 
 
-def _first_line(obj):
-    doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+# ---------------------------------------------------------------------------------------------- API text
+
+def own_doc(obj):
+    """The object's own docstring, never a base class's. A class without one is described by its own
+    `forward` (the method that does its work), if that has a docstring."""
+    if inspect.isclass(obj):
+        doc = obj.__dict__.get("__doc__")
+        forward = obj.__dict__.get("forward")
+        if not doc and forward is not None:
+            doc = forward.__doc__
+    else:
+        doc = getattr(obj, "__doc__", None)
+    return inspect.cleandoc(doc) if doc else ""
 
 
-def _signature(obj):
+def summary(obj):
+    """The first paragraph of the object's own docstring, on one line: whole sentences, however wrapped."""
+    first = own_doc(obj).split("\n\n")[0]
+    return " ".join(first.split())
+
+
+def signature(obj):
+    """The call signature, e.g. '(x, *shape)'. Exceptions without their own __init__ take BaseException's."""
     try:
         return str(inspect.signature(obj))
     except (TypeError, ValueError):
-        return "(...)"
+        if inspect.isclass(obj) and issubclass(obj, BaseException):
+            return "(*args)"
+        raise
 
 
 def public_api(number_or_module):
@@ -63,23 +101,55 @@ def public_api(number_or_module):
     rows = []
     for name in module.__all__:
         obj = getattr(module, name)
-        if inspect.isclass(obj):
-            kind = "class"
-            sig = _signature(obj)
-        elif callable(obj):
-            kind = "function"
-            sig = _signature(obj)
+        if inspect.isclass(obj) or callable(obj):
+            rows.append((name, "class" if inspect.isclass(obj) else "function", signature(obj), summary(obj)))
         else:
-            kind = type(obj).__name__
-            sig = f" ({len(obj)} entries)" if hasattr(obj, "__len__") else ""
-        rows.append((name, kind, sig, _first_line(obj) if kind in ("class", "function") else ""))
+            size = f"{len(obj)} entries" if hasattr(obj, "__len__") else ""
+            rows.append((name, type(obj).__name__, size, ""))
     return rows
 
 
-def api_table(number_or_module, names=None):
-    """Markdown table of `public_api(...)`, optionally restricted to `names` (kept in __all__ order)."""
-    rows = ["| Name | Kind | Signature | Summary |", "|---|---|---|---|"]
-    for name, kind, sig, summary in public_api(number_or_module):
-        if names is None or name in names:
-            rows.append(f"| `{name}` | {kind} | `{_cell(sig)}` | {_cell(summary)} |")
-    return Markdown("\n".join(rows))
+def api_table(number_or_module, names=None, exclude=()):
+    """Table of `public_api(...)`: every public name (or only `names`), minus `exclude`, in __all__ order."""
+    rows = [(f"<code>{html.escape(name)}</code>", kind, f"<code>{html.escape(sig)}</code>", inline(text))
+            for name, kind, sig, text in public_api(number_or_module)
+            if (names is None or name in names) and name not in exclude]
+    return html_table(("Name", "Kind", "Signature", "Summary"), rows, "tt-table tt-api")
+
+
+# -------------------------------------------------------------------------------------------- pictures
+
+def mermaid(source, caption=None):
+    """A mermaid diagram on the page (drawn in the browser by the vendored mermaid), from its source text,
+    e.g. `show_graph(y).mermaid()`. Rendered from a code cell, it is whatever the package draws today."""
+    source = source.mermaid() if hasattr(source, "mermaid") else str(source)
+    options = f":caption: {caption}\n" if caption else ""
+    return Markdown(f"```{{mermaid}}\n:align: center\n{options}\n{source}\n```")
+
+
+# ---------------------------------------------------------------------------------------------- timings
+
+def median_times(runs, repeat, warmup=1):
+    """Median wall time of each function in `runs`, in seconds, over `repeat` rounds (after `warmup`).
+
+    In every round the functions take turns, so a busy moment of a shared machine slows them alike and
+    their ratio survives it. The median, not the minimum or the mean: it ignores the few runs that were
+    slowed down a lot, without pretending that the machine is idle."""
+    for _ in range(warmup):
+        for run in runs:
+            run()
+    times = [[] for _ in runs]
+    for _ in range(repeat):
+        for run, spent in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
+
+
+def sane(value, low, high, what):
+    """`value`, if low <= value <= high; otherwise the build stops here instead of publishing it."""
+    if not low <= value <= high:
+        raise AssertionError(f"{what} = {value:.4g} is outside the plausible range [{low}, {high}]: "
+                             "the machine was too busy or something is broken; not publishing it")
+    return value
