@@ -489,30 +489,51 @@ def _render_all_diagrams(cdp):
     return count
 
 
-# contrast of every diagram node's label against the node's own fill (WCAG ratio, 4.5 is the bar for text)
-_NODE_CONTRAST = """(() => {
-  const rgb = s => (s.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
-  const lum = c => { const [r, g, b] = c.map(v => { v /= 255;
+# Contrast (WCAG ratio; 4.5 is the bar for text) of every label in the diagrams against what is behind it: a
+# node's or a cluster's label against its shape's fill, an edge label against its (possibly translucent) box
+# over the diagram's background. A CSS filter on a diagram would change what the reader sees: reported too.
+_DIAGRAM_CONTRAST = """(() => {
+  const rgba = s => { const v = (String(s).match(/[\\d.]+/g) || []).map(Number);
+                      return v.length < 3 ? null : v.length === 3 ? v.concat([1]) : v; };
+  const over = (top, under) => top.slice(0, 3).map((v, i) => top[3] * v + (1 - top[3]) * under[i]).concat([1]);
+  const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255;
       return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
       return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
   const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const page = el => { for (; el; el = el.parentElement) {          // the opaque HTML background behind el
+      const c = rgba(getComputedStyle(el).backgroundColor); if (c && c[3] > 0) return c[3] === 1 ? c : over(c, [255, 255, 255]); }
+    return [255, 255, 255, 1]; };
   const out = [];
-  document.querySelectorAll('pre.mermaid svg g.node').forEach(node => {
-    const shape = node.querySelector('rect, polygon, path, circle');
-    const label = node.querySelector('.nodeLabel, foreignObject div, text');
-    if (!shape || !label) return;
-    const fill = getComputedStyle(shape).fill, color = getComputedStyle(label).color;
-    out.push([label.textContent.trim(), ratio(rgb(fill), rgb(color)), fill, color]);
+  document.querySelectorAll('pre.mermaid svg').forEach(svg => {
+    if (getComputedStyle(svg).filter !== 'none') out.push(['a CSS filter on the diagram', 0, getComputedStyle(svg).filter, '']);
+    const behind = page(svg.closest('pre.mermaid'));
+    svg.querySelectorAll('g.node, g.cluster').forEach(group => {
+      const shape = group.querySelector(':scope > rect, :scope > polygon, :scope > path, :scope > circle, :scope > g > rect, :scope > g > path');
+      const label = group.querySelector('.nodeLabel, .cluster-label span, text');
+      if (!shape || !label || !label.textContent.trim()) return;
+      const fill = rgba(getComputedStyle(shape).fill), fg = rgba(getComputedStyle(label).color);
+      const bg = fill ? over(fill, behind) : behind;
+      out.push([label.textContent.trim(), ratio(bg, fg), bg.join(','), fg.join(',')]);
+    });
+    svg.querySelectorAll('g.edgeLabel').forEach(edge => {
+      const label = edge.querySelector('span, p, div'); if (!label || !label.textContent.trim()) return;
+      let bg = behind;
+      const chain = []; for (let el = label; el && el !== edge; el = el.parentElement) chain.unshift(el);
+      chain.forEach(el => { const c = rgba(getComputedStyle(el).backgroundColor); if (c && c[3] > 0) bg = over(c, bg); });
+      const fg = rgba(getComputedStyle(label).color);
+      out.push(['edge label ' + label.textContent.trim(), ratio(bg, fg), bg.join(','), fg.join(',')]);
+    });
   });
   return out;
 })()"""
 
 
 def _assert_diagrams_readable(cdp, mode):
-    nodes = cdp.js(_NODE_CONTRAST)
-    assert len(nodes) >= 20, f"{mode}: only {len(nodes)} diagram nodes found"
-    poor = [n for n in nodes if n[1] < 4.5]
-    assert not poor, f"{mode}: diagram labels too faint for their boxes (label, contrast, fill, colour): {poor}"
+    labels = cdp.js(_DIAGRAM_CONTRAST)
+    assert len(labels) >= 30, f"{mode}: only {len(labels)} diagram labels found"
+    assert sum(label.startswith("edge label") for label, *_ in labels) >= 6, "the chain diagram's edge labels"
+    poor = [label for label in labels if label[1] < 4.5]
+    assert not poor, f"{mode}: diagram labels too faint (label, contrast, background, colour): {poor}"
 
 
 def _set_mode(cdp, url, mode):
