@@ -57,9 +57,11 @@ for _m in MODULES:
     myst_substitutions[f"download_{_m.number}"] = f"{{download}}`Download the notebook </../{_nb}>`"
 
 # ---- myst-nb: execute the pages against the real package, cached ----
-# The cache lives in a folder named after a hash of the package sources (and the registry and page helpers), so a changed package re-executes
+# The cache lives in a folder named after a hash of the package sources, the student notebooks, the registry and
+# the page helpers, so a changed package re-executes
 # every page (a cached figure can never disagree with the code) while an unchanged rebuild is fast.
-_inputs = sorted((ROOT / "tinytorch").rglob("*.py")) + [ROOT / "tito" / "registry.py", ROOT / "tito" / "booktools.py"]
+_inputs = (sorted((ROOT / "tinytorch").rglob("*.py")) + [m.notebook for m in MODULES]   # pages read both
+           + [ROOT / "tito" / "registry.py", ROOT / "tito" / "booktools.py"])
 _package_hash = hashlib.sha256(b"".join(p.read_bytes() for p in _inputs))
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(BOOK / "_build" / ".jupyter_cache" / _package_hash.hexdigest()[:16])

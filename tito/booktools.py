@@ -2,7 +2,7 @@
 
 Everything here runs when a page executes, so the book cannot drift from `tito/registry.py` or from the code
 in `tinytorch/`: API text is read from the docstrings, graph pictures are drawn from `show_graph`, and a
-timing is a median of repeats that fails the build when it is absurd.
+timing is a median of repeats, checked by `sane` so that an absurd one fails the build.
 """
 import html
 import importlib
@@ -11,6 +11,7 @@ import re
 import statistics
 import sys
 import time
+from collections import namedtuple
 
 from IPython.display import HTML, Markdown
 
@@ -129,22 +130,29 @@ def mermaid(source, caption=None):
 
 # ---------------------------------------------------------------------------------------------- timings
 
-def median_times(runs, repeat, warmup=1):
-    """Median wall time of each function in `runs`, in seconds, over `repeat` rounds (after `warmup`).
+Pair = namedtuple("Pair", "first second ratio")
 
-    In every round the functions take turns, so a busy moment of a shared machine slows them alike and
-    their ratio survives it. The median, not the minimum or the mean: it ignores the few runs that were
-    slowed down a lot, without pretending that the machine is idle."""
+
+def paired_times(first, second, rounds, warmup=1):
+    """Time `first()` and `second()` back to back, `rounds` times; return their median times (seconds) and the
+    median of the per-round ratios second / first.
+
+    On a shared, busy machine a single timing can be stretched many times over by the scheduler, and two
+    functions timed apart meet different loads. Timed as a pair, both calls of a round see the same machine;
+    the median over rounds then drops the rounds in which the scheduler interrupted one of them."""
     for _ in range(warmup):
-        for run in runs:
-            run()
-    times = [[] for _ in runs]
-    for _ in range(repeat):
-        for run, spent in zip(runs, times):
-            start = time.perf_counter()
-            run()
-            spent.append(time.perf_counter() - start)
-    return [statistics.median(spent) for spent in times]
+        first(), second()
+    times, ratios = ([], []), []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        first()
+        middle = time.perf_counter()
+        second()
+        end = time.perf_counter()
+        times[0].append(middle - start)
+        times[1].append(end - middle)
+        ratios.append((end - middle) / (middle - start))
+    return Pair(statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios))
 
 
 def sane(value, low, high, what):
