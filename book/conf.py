@@ -25,7 +25,6 @@ STUDENT_REPOSITORY = REPOSITORIES["student_repository"]
 AUTHOR_REPOSITORY = REPOSITORIES["author_repository"]
 BRANCH = REPOSITORIES["branch"]
 
-
 project = "tinytorch"
 author = "the tinytorch authors"
 copyright = "the tinytorch authors (MIT licence)"
@@ -102,7 +101,6 @@ mermaid_version = ""
 mermaid_d3_zoom = False
 mermaid_fullscreen = False
 mermaid_height = "auto"     # the diagram's own height, not a fixed 500px box
-
 
 
 def _notebook_download(app, module):
