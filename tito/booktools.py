@@ -1,13 +1,19 @@
-"""Helpers for the book's code cells: tables built from the registry and from the package itself.
+"""Helpers for the book's code cells: tables, pictures and timings computed from the package itself.
 
-Every table here is computed when the page executes, so the book cannot drift from `tito/registry.py` or
-from the code in `tinytorch/`.
+Everything here runs when a page executes, so the book cannot drift from `tito/registry.py` or from the code
+in `tinytorch/`: API text is read from the docstrings, graph pictures are drawn from `show_graph`, and a
+timing is a median of repeats, checked by `sane` so that an absurd one fails the build.
 """
+import html
 import importlib
 import inspect
+import re
+import statistics
 import sys
+import time
+from collections import namedtuple
 
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
 # Start-up speed: myst_nb imports nbformat, which imports jsonschema, which optionally imports `rfc3987_syntax`;
 # that compiles ~40 lark grammars (about 5 s) for "iri" format checks that nothing here uses. Marked
@@ -19,8 +25,23 @@ from myst_nb import glue  # noqa: E402  (re-exported: the pages' `glue` is myst_
 from .registry import MODULES, find
 
 
-def _cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
+# ------------------------------------------------------------------------------------------------ tables
+
+def inline(text):
+    """Docstring text as HTML: escaped, with `backtick` spans as <code>. No Markdown, so `__add__` stays."""
+    parts = str(text).split("`")
+    return "".join(f"<code>{html.escape(part)}</code>" if i % 2 else html.escape(part)
+                    for i, part in enumerate(parts))
+
+
+def html_table(header, rows, css_class="tt-table"):
+    """An HTML table whose cells are already HTML. Each cell carries its column name (`data-label`), so
+    that on a phone the stylesheet can stack a row into a card; the table scrolls sideways on its own."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td data-label="{html.escape(h)}">{cell}</td>'
+                                    for h, cell in zip(header, row)) + "</tr>" for row in rows)
+    return HTML(f'<div class="tt-scroll"><table class="table {css_class}"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>")
 
 
 def modules_table():
@@ -34,25 +55,43 @@ def modules_table():
 
 
 def module_info(number):
-    """Markdown paragraph: the module's number, title, prerequisites and the files it lives in."""
+    """Markdown paragraph: the module's number, title, prerequisites and where a student finds it."""
     m = find(number)
     prereq = ", ".join(f"{p} {find(p).title}" for p in m.prerequisites) or "none"
     return Markdown(
         f"**Module {m.number}: {m.title}** · package `tinytorch.{m.export}` · prerequisites: {prereq} · "
-        f"source `src/{m.slug}/{m.slug}.py` · notebook `modules/{m.slug}/{m.notebook.name}`"
-        f"{' · graded' if m.graded else ''}")
+        f"notebook `modules/{m.slug}/{m.notebook.name}`{' · graded' if m.graded else ''}")
 
 
-def _first_line(obj):
-    doc = inspect.getdoc(obj) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+# ---------------------------------------------------------------------------------------------- API text
+
+def own_doc(obj):
+    """The object's own docstring, never a base class's. A class without one is described by its own
+    `forward` (the method that does its work), if that has a docstring."""
+    if inspect.isclass(obj):
+        doc = obj.__dict__.get("__doc__")
+        forward = obj.__dict__.get("forward")
+        if not doc and forward is not None:
+            doc = forward.__doc__
+    else:
+        doc = getattr(obj, "__doc__", None)
+    return inspect.cleandoc(doc) if doc else ""
 
 
-def _signature(obj):
+def summary(obj):
+    """The first paragraph of the object's own docstring, on one line: whole sentences, however wrapped."""
+    first = own_doc(obj).split("\n\n")[0]
+    return " ".join(first.split())
+
+
+def signature(obj):
+    """The call signature, e.g. '(x, *shape)'. Exceptions without their own __init__ take BaseException's."""
     try:
         return str(inspect.signature(obj))
     except (TypeError, ValueError):
-        return "(...)"
+        if inspect.isclass(obj) and issubclass(obj, BaseException):
+            return "(*args)"
+        raise
 
 
 def public_api(number_or_module):
@@ -63,23 +102,62 @@ def public_api(number_or_module):
     rows = []
     for name in module.__all__:
         obj = getattr(module, name)
-        if inspect.isclass(obj):
-            kind = "class"
-            sig = _signature(obj)
-        elif callable(obj):
-            kind = "function"
-            sig = _signature(obj)
+        if inspect.isclass(obj) or callable(obj):
+            rows.append((name, "class" if inspect.isclass(obj) else "function", signature(obj), summary(obj)))
         else:
-            kind = type(obj).__name__
-            sig = f" ({len(obj)} entries)" if hasattr(obj, "__len__") else ""
-        rows.append((name, kind, sig, _first_line(obj) if kind in ("class", "function") else ""))
+            size = f"{len(obj)} entries" if hasattr(obj, "__len__") else ""
+            rows.append((name, type(obj).__name__, size, ""))
     return rows
 
 
-def api_table(number_or_module, names=None):
-    """Markdown table of `public_api(...)`, optionally restricted to `names` (kept in __all__ order)."""
-    rows = ["| Name | Kind | Signature | Summary |", "|---|---|---|---|"]
-    for name, kind, sig, summary in public_api(number_or_module):
-        if names is None or name in names:
-            rows.append(f"| `{name}` | {kind} | `{_cell(sig)}` | {_cell(summary)} |")
-    return Markdown("\n".join(rows))
+def api_table(number_or_module, names=None, exclude=()):
+    """Table of `public_api(...)`: every public name (or only `names`), minus `exclude`, in __all__ order."""
+    rows = [(f"<code>{html.escape(name)}</code>", kind, f"<code>{html.escape(sig)}</code>", inline(text))
+            for name, kind, sig, text in public_api(number_or_module)
+            if (names is None or name in names) and name not in exclude]
+    return html_table(("Name", "Kind", "Signature", "Summary"), rows, "tt-table tt-api")
+
+
+# -------------------------------------------------------------------------------------------- pictures
+
+def mermaid(source, caption=None):
+    """A mermaid diagram on the page (drawn in the browser by the vendored mermaid), from its source text,
+    e.g. `show_graph(y).mermaid()`. Rendered from a code cell, it is whatever the package draws today."""
+    source = source.mermaid() if hasattr(source, "mermaid") else str(source)
+    options = f":caption: {caption}\n" if caption else ""
+    return Markdown(f"```{{mermaid}}\n:align: center\n{options}\n{source}\n```")
+
+
+# ---------------------------------------------------------------------------------------------- timings
+
+Pair = namedtuple("Pair", "first second ratio")
+
+
+def paired_times(first, second, rounds, warmup=1):
+    """Time `first()` and `second()` back to back, `rounds` times; return their median times (seconds) and the
+    median of the per-round ratios second / first.
+
+    On a shared, busy machine a single timing can be stretched many times over by the scheduler, and two
+    functions timed apart meet different loads. Timed as a pair, both calls of a round see the same machine;
+    the median over rounds then drops the rounds in which the scheduler interrupted one of them."""
+    for _ in range(warmup):
+        first(), second()
+    times, ratios = ([], []), []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        first()
+        middle = time.perf_counter()
+        second()
+        end = time.perf_counter()
+        times[0].append(middle - start)
+        times[1].append(end - middle)
+        ratios.append((end - middle) / (middle - start))
+    return Pair(statistics.median(times[0]), statistics.median(times[1]), statistics.median(ratios))
+
+
+def sane(value, low, high, what):
+    """`value`, if low <= value <= high; otherwise the build stops here instead of publishing it."""
+    if not low <= value <= high:
+        raise AssertionError(f"{what} = {value:.4g} is outside the plausible range [{low}, {high}]: "
+                             "the machine was too busy or something is broken; not publishing it")
+    return value

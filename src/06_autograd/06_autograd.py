@@ -264,7 +264,7 @@ if __name__ == "__main__":
 # %% nbgrader={"grade": false, "grade_id": "arithmetic-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 class AddBackward(Function):
-    """z = a + b."""
+    """z = a + b: grad_a = g, grad_b = g."""
 
     def apply(self, grad_output):
         """TODO: return the gradients for a and b (None for an input that does not require grad).
@@ -278,7 +278,7 @@ class AddBackward(Function):
 
 
 class SubBackward(Function):
-    """z = a - b."""
+    """z = a - b: grad_a = g, grad_b = -g."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b. APPROACH: g for a, -g for b."""
@@ -289,7 +289,7 @@ class SubBackward(Function):
 
 
 class MulBackward(Function):
-    """z = a * b."""
+    """z = a * b: grad_a = g * b, grad_b = g * a."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b. APPROACH: g * b for a, g * a for b (use the `.data` arrays)."""
@@ -300,7 +300,7 @@ class MulBackward(Function):
 
 
 class DivBackward(Function):
-    """z = a / b."""
+    """z = a / b: grad_a = g / b, grad_b = -g * a / b²."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b.
@@ -316,7 +316,7 @@ class DivBackward(Function):
 
 
 class NegBackward(Function):
-    """z = -a."""
+    """z = -a: grad_a = -g."""
 
     def apply(self, grad_output):
         """TODO: a one-element tuple holding the gradient for a."""
@@ -396,7 +396,7 @@ if __name__ == "__main__":
 # %% nbgrader={"grade": false, "grade_id": "matmul-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 class MatmulBackward(Function):
-    """Z = A @ B, for 2-D, batched (..., n, k) and 1-D operands."""
+    """Z = A @ B (2-D, batched or 1-D operands): grad_A = g @ Bᵀ, grad_B = Aᵀ @ g."""
 
     def apply(self, grad_output):
         """TODO: gradients for A and B.
@@ -479,6 +479,8 @@ class _ReduceBackward(Function):
 
 
 class SumBackward(_ReduceBackward):
+    """z = x.sum(axis): grad_x = g broadcast back to x's shape."""
+
     def apply(self, grad_output):
         """TODO: broadcast the (expanded) upstream gradient to x's shape.
 
@@ -491,6 +493,8 @@ class SumBackward(_ReduceBackward):
 
 
 class MeanBackward(_ReduceBackward):
+    """z = x.mean(axis): grad_x = g broadcast back to x's shape, divided by the number of elements averaged."""
+
     def apply(self, grad_output):
         """TODO: like SumBackward, divided by the count of averaged elements (x.size / grad_output.size)."""
         (x,) = self.saved_tensors
@@ -501,6 +505,8 @@ class MeanBackward(_ReduceBackward):
 
 
 class MaxBackward(_ReduceBackward):
+    """z = x.max(axis): grad_x = g at the maxima (tied maxima share it evenly), 0 elsewhere."""
+
     def apply(self, grad_output):
         """TODO: send the gradient to the maxima; tied maxima share it evenly.
 
@@ -557,6 +563,8 @@ if __name__ == "__main__":
 # %% nbgrader={"grade": false, "grade_id": "shape-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 class ReshapeBackward(Function):
+    """z = x.reshape(shape): grad_x = g reshaped to x's shape."""
+
     def __init__(self, x, *shape):
         super().__init__(x)
 
@@ -569,6 +577,8 @@ class ReshapeBackward(Function):
 
 
 class TransposeBackward(Function):
+    """z = x.transpose(dim0, dim1): grad_x = g with the same two axes swapped back."""
+
     def __init__(self, x, dim0=None, dim1=None):
         super().__init__(x)
         self.dims = (-2, -1) if dim0 is None else (dim0, dim1)
@@ -584,6 +594,8 @@ class TransposeBackward(Function):
 
 
 class PermuteBackward(Function):
+    """z = x.permute(axes): grad_x = g permuted by the inverse permutation."""
+
     def __init__(self, x, *axes):
         super().__init__(x)
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -598,6 +610,8 @@ class PermuteBackward(Function):
 
 
 class SliceBackward(Function):
+    """z = x[key]: grad_x = g scattered into zeros of x's shape at key (repeated indices add up)."""
+
     def __init__(self, x, key):
         super().__init__(x)
         self.key = key.data.astype(np.int64) if isinstance(key, Tensor) else key
@@ -666,6 +680,8 @@ class _ActivationBackward(Function):
 
 
 class ReLUBackward(_ActivationBackward):
+    """z = relu(x): grad_x = g * (x > 0)."""
+
     def apply(self, grad_output):
         """TODO: pass the gradient where x > 0, zero elsewhere."""
         (x,) = self.saved_tensors
@@ -675,6 +691,8 @@ class ReLUBackward(_ActivationBackward):
 
 
 class SigmoidBackward(_ActivationBackward):
+    """s = sigmoid(x): grad_x = g * s * (1 - s)."""
+
     def apply(self, grad_output):
         """TODO: g * s * (1 - s), with s = self.out."""
         ### BEGIN SOLUTION
@@ -684,6 +702,8 @@ class SigmoidBackward(_ActivationBackward):
 
 
 class TanhBackward(_ActivationBackward):
+    """s = tanh(x): grad_x = g * (1 - s²)."""
+
     def apply(self, grad_output):
         """TODO: g * (1 - s**2), with s = self.out."""
         ### BEGIN SOLUTION
@@ -692,6 +712,8 @@ class TanhBackward(_ActivationBackward):
 
 
 class GELUBackward(_ActivationBackward):
+    """z = gelu(x) (tanh approximation): grad_x = g * the derivative of that approximation."""
+
     def apply(self, grad_output):
         """TODO: the derivative of the tanh approximation given above.
 
@@ -707,6 +729,8 @@ class GELUBackward(_ActivationBackward):
 
 
 class SoftmaxBackward(_ActivationBackward):
+    """s = softmax(x) along dim: grad_x = s * (g - sum(g * s, along dim))."""
+
     def __init__(self, x, out, dim=-1):
         super().__init__(x, out)
         self.dim = dim
@@ -774,6 +798,8 @@ if __name__ == "__main__":
 # %% nbgrader={"grade": false, "grade_id": "loss-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 class MSEBackward(Function):
+    """mean((p - t)²) over N elements: grad_p = g · 2 (p - t) / N, grad_t = -grad_p."""
+
     def apply(self, grad_output):
         """TODO: gradients for predictions and targets of mean((p - t)**2)."""
         pred, target = self.saved_tensors
@@ -784,6 +810,8 @@ class MSEBackward(Function):
 
 
 class BCEBackward(Function):
+    """-mean(t log p + (1 - t) log(1 - p)) over N elements: grad_p = g · (p - t) / (p (1 - p)) / N."""
+
     def apply(self, grad_output):
         """TODO: gradient for the predictions (None for the targets)."""
         pred, target = self.saved_tensors
@@ -795,6 +823,8 @@ class BCEBackward(Function):
 
 
 class CrossEntropyBackward(Function):
+    """mean(-log softmax(z)[i, t_i]) over the batch: grad_z = g · (softmax(z) - onehot(t)) / batch."""
+
     def apply(self, grad_output):
         """TODO: g * (softmax(logits) - onehot(targets)) / batch; None for the targets.
 
@@ -1310,7 +1340,9 @@ if __name__ == "__main__":
 # %%
 #| export
 class LinearBackward(Function):
-    """y = x @ W + b as one node (module 03's Linear): saves x, W and b, not the product x @ W."""
+    """y = x @ W + b as one node (module 03's Linear): grad_x = g @ Wᵀ, grad_W = xᵀ @ g, grad_b = g summed.
+
+    It saves x, W and b, not the product x @ W."""
 
     def apply(self, grad_output):
         x, weight, *bias = self.saved_tensors
@@ -1742,8 +1774,8 @@ memory = {
     "grad_b": n_out * float_bytes,
 }
 for name, n_bytes in memory.items():
-    print(f"{name:10s} {n_bytes:>10,} bytes = {kib(n_bytes):8,.0f} KB")
-print(f"total      {sum(memory.values()):>10,} bytes = {sum(memory.values()) / 1024 ** 2:.1f} MB")
+    print(f"{name:10s} {n_bytes:>10,} bytes = {kib(n_bytes):8,.0f} KiB")
+print(f"total      {sum(memory.values()):>10,} bytes = {sum(memory.values()) / 1024 ** 2:.1f} MiB")
 
 # %% [markdown]
 # The same layer through our engine: `graph_memory` counts the arrays the graph holds. Written as two
@@ -1757,9 +1789,9 @@ x = Tensor(np.random.default_rng(0).normal(size=(batch, n_in)))
 two_nodes, fused = x @ layer.weight + layer.bias, layer(x)
 for name, y in (("x @ W + b (two nodes)", two_nodes), (f"Linear({n_in}, {n_out}) (one node)", fused)):
     print(f"graph_memory of {name:27s} at batch {batch}: {graph_memory(y):>9,} bytes "
-          f"= {graph_memory(y) / 1024 ** 2:.2f} MB")
+          f"= {graph_memory(y) / 1024 ** 2:.2f} MiB")
 h = Tanh()(fused)
-print(f"... followed by tanh (which saves its input and its output): {graph_memory(h) / 1024 ** 2:.2f} MB")
+print(f"... followed by tanh (which saves its input and its output): {graph_memory(h) / 1024 ** 2:.2f} MiB")
 
 # %% [markdown]
 # And what recording costs in time: the per-operation overhead of building a node (measured on a tiny tensor,
@@ -1803,8 +1835,8 @@ if DEMOS:
 widths, batch = [784, 512, 256, 128, 10], 64
 q1 = [batch * w * 4 for w in widths]
 for w, n_bytes in zip(widths, q1):
-    print(f"  {batch} x {w:3d} x 4 bytes = {kib(n_bytes):6.1f} KB")
-print(f"Q1: total {kib(sum(q1)):.1f} KB = {sum(q1) / 1024 ** 2:.2f} MB per forward pass")
+    print(f"  {batch} x {w:3d} x 4 bytes = {kib(n_bytes):6.1f} KiB")
+print(f"Q1: total {kib(sum(q1)):.1f} KiB = {sum(q1) / 1024 ** 2:.2f} MiB per forward pass")
 
 # %% [markdown]
 # **Q2. Backward cost.** A forward `y = x @ W` (x: 32×512, W: 512×256) takes 8 ms. How long does its backward
@@ -1822,7 +1854,7 @@ print(f"Q2: backward/forward = {backward_flops / forward_flops:.0f}, so about {8
 
 # %% [markdown]
 # **Q3. Memory budget.** A 1-billion-parameter float32 model trains with Adam on a 16 GB GPU. How much is left
-# for activations? (decimal GB)
+# for activations? (decimal GB: 1 GB = 10⁹ bytes)
 
 # %%
 params = 1_000_000_000
@@ -1838,7 +1870,7 @@ print(f"Q3: {sum(q3.values()) / 1e9:.0f} GB before a single activation: nothing 
 
 # %%
 q4_values = 32 * 3 * 224 * 224
-print(f"Q4: {q4_values / 1e6:.1f} M values x 4 bytes = {q4_values * 4 / 1024 ** 2:.1f} MB of useless gradient "
+print(f"Q4: {q4_values / 1e6:.1f} M values x 4 bytes = {q4_values * 4 / 1024 ** 2:.1f} MiB of useless gradient "
       "per batch: that is why requires_grad is opt-in")
 
 # %% [markdown]

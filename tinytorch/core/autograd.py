@@ -88,7 +88,7 @@ class Function:
 
 # %% ../../src/06_autograd/06_autograd.py #arithmetic-backward
 class AddBackward(Function):
-    """z = a + b."""
+    """z = a + b: grad_a = g, grad_b = g."""
 
     def apply(self, grad_output):
         """TODO: return the gradients for a and b (None for an input that does not require grad).
@@ -100,7 +100,7 @@ class AddBackward(Function):
 
 
 class SubBackward(Function):
-    """z = a - b."""
+    """z = a - b: grad_a = g, grad_b = -g."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b. APPROACH: g for a, -g for b."""
@@ -109,7 +109,7 @@ class SubBackward(Function):
 
 
 class MulBackward(Function):
-    """z = a * b."""
+    """z = a * b: grad_a = g * b, grad_b = g * a."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b. APPROACH: g * b for a, g * a for b (use the `.data` arrays)."""
@@ -118,7 +118,7 @@ class MulBackward(Function):
 
 
 class DivBackward(Function):
-    """z = a / b."""
+    """z = a / b: grad_a = g / b, grad_b = -g * a / b²."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b.
@@ -132,7 +132,7 @@ class DivBackward(Function):
 
 
 class NegBackward(Function):
-    """z = -a."""
+    """z = -a: grad_a = -g."""
 
     def apply(self, grad_output):
         """TODO: a one-element tuple holding the gradient for a."""
@@ -141,7 +141,7 @@ class NegBackward(Function):
 
 # %% ../../src/06_autograd/06_autograd.py #matmul-backward
 class MatmulBackward(Function):
-    """Z = A @ B, for 2-D, batched (..., n, k) and 1-D operands."""
+    """Z = A @ B (2-D, batched or 1-D operands): grad_A = g @ Bᵀ, grad_B = Aᵀ @ g."""
 
     def apply(self, grad_output):
         """TODO: gradients for A and B.
@@ -183,6 +183,8 @@ class _ReduceBackward(Function):
 
 
 class SumBackward(_ReduceBackward):
+    """z = x.sum(axis): grad_x = g broadcast back to x's shape."""
+
     def apply(self, grad_output):
         """TODO: broadcast the (expanded) upstream gradient to x's shape.
 
@@ -193,6 +195,8 @@ class SumBackward(_ReduceBackward):
 
 
 class MeanBackward(_ReduceBackward):
+    """z = x.mean(axis): grad_x = g broadcast back to x's shape, divided by the number of elements averaged."""
+
     def apply(self, grad_output):
         """TODO: like SumBackward, divided by the count of averaged elements (x.size / grad_output.size)."""
         (x,) = self.saved_tensors
@@ -201,6 +205,8 @@ class MeanBackward(_ReduceBackward):
 
 
 class MaxBackward(_ReduceBackward):
+    """z = x.max(axis): grad_x = g at the maxima (tied maxima share it evenly), 0 elsewhere."""
+
     def apply(self, grad_output):
         """TODO: send the gradient to the maxima; tied maxima share it evenly.
 
@@ -216,6 +222,8 @@ class MaxBackward(_ReduceBackward):
 
 # %% ../../src/06_autograd/06_autograd.py #shape-backward
 class ReshapeBackward(Function):
+    """z = x.reshape(shape): grad_x = g reshaped to x's shape."""
+
     def __init__(self, x, *shape):
         super().__init__(x)
 
@@ -226,6 +234,8 @@ class ReshapeBackward(Function):
 
 
 class TransposeBackward(Function):
+    """z = x.transpose(dim0, dim1): grad_x = g with the same two axes swapped back."""
+
     def __init__(self, x, dim0=None, dim1=None):
         super().__init__(x)
         self.dims = (-2, -1) if dim0 is None else (dim0, dim1)
@@ -239,6 +249,8 @@ class TransposeBackward(Function):
 
 
 class PermuteBackward(Function):
+    """z = x.permute(axes): grad_x = g permuted by the inverse permutation."""
+
     def __init__(self, x, *axes):
         super().__init__(x)
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -251,6 +263,8 @@ class PermuteBackward(Function):
 
 
 class SliceBackward(Function):
+    """z = x[key]: grad_x = g scattered into zeros of x's shape at key (repeated indices add up)."""
+
     def __init__(self, x, key):
         super().__init__(x)
         self.key = key.data.astype(np.int64) if isinstance(key, Tensor) else key
@@ -275,6 +289,8 @@ class _ActivationBackward(Function):
 
 
 class ReLUBackward(_ActivationBackward):
+    """z = relu(x): grad_x = g * (x > 0)."""
+
     def apply(self, grad_output):
         """TODO: pass the gradient where x > 0, zero elsewhere."""
         (x,) = self.saved_tensors
@@ -282,6 +298,8 @@ class ReLUBackward(_ActivationBackward):
 
 
 class SigmoidBackward(_ActivationBackward):
+    """s = sigmoid(x): grad_x = g * s * (1 - s)."""
+
     def apply(self, grad_output):
         """TODO: g * s * (1 - s), with s = self.out."""
         s = self.out
@@ -289,12 +307,16 @@ class SigmoidBackward(_ActivationBackward):
 
 
 class TanhBackward(_ActivationBackward):
+    """s = tanh(x): grad_x = g * (1 - s²)."""
+
     def apply(self, grad_output):
         """TODO: g * (1 - s**2), with s = self.out."""
         return (grad_output * (1 - self.out ** 2),)
 
 
 class GELUBackward(_ActivationBackward):
+    """z = gelu(x) (tanh approximation): grad_x = g * the derivative of that approximation."""
+
     def apply(self, grad_output):
         """TODO: the derivative of the tanh approximation given above.
 
@@ -308,6 +330,8 @@ class GELUBackward(_ActivationBackward):
 
 
 class SoftmaxBackward(_ActivationBackward):
+    """s = softmax(x) along dim: grad_x = s * (g - sum(g * s, along dim))."""
+
     def __init__(self, x, out, dim=-1):
         super().__init__(x, out)
         self.dim = dim
@@ -319,6 +343,8 @@ class SoftmaxBackward(_ActivationBackward):
 
 # %% ../../src/06_autograd/06_autograd.py #loss-backward
 class MSEBackward(Function):
+    """mean((p - t)²) over N elements: grad_p = g · 2 (p - t) / N, grad_t = -grad_p."""
+
     def apply(self, grad_output):
         """TODO: gradients for predictions and targets of mean((p - t)**2)."""
         pred, target = self.saved_tensors
@@ -327,6 +353,8 @@ class MSEBackward(Function):
 
 
 class BCEBackward(Function):
+    """-mean(t log p + (1 - t) log(1 - p)) over N elements: grad_p = g · (p - t) / (p (1 - p)) / N."""
+
     def apply(self, grad_output):
         """TODO: gradient for the predictions (None for the targets)."""
         pred, target = self.saved_tensors
@@ -336,6 +364,8 @@ class BCEBackward(Function):
 
 
 class CrossEntropyBackward(Function):
+    """mean(-log softmax(z)[i, t_i]) over the batch: grad_z = g · (softmax(z) - onehot(t)) / batch."""
+
     def apply(self, grad_output):
         """TODO: g * (softmax(logits) - onehot(targets)) / batch; None for the targets.
 
@@ -489,7 +519,9 @@ def retain_grad(self):
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-048
 class LinearBackward(Function):
-    """y = x @ W + b as one node (module 03's Linear): saves x, W and b, not the product x @ W."""
+    """y = x @ W + b as one node (module 03's Linear): grad_x = g @ Wᵀ, grad_W = xᵀ @ g, grad_b = g summed.
+
+    It saves x, W and b, not the product x @ W."""
 
     def apply(self, grad_output):
         x, weight, *bias = self.saved_tensors
