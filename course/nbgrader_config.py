@@ -15,7 +15,9 @@ sys.path.insert(0, os.path.dirname(HERE))  # the repository root, for tito
 
 c.CourseDirectory.root = HERE
 c.CourseDirectory.course_id = "tinytorch"
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+from tito.source import STUB  # noqa: E402
+
+c.ClearSolutions.code_stub = {"python": "\n".join(STUB)}
 c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
 c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
 c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"

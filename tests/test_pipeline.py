@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tito import check, export, release, source, student
+from tito import check, complete, export, release, source, student
 from tito.registry import MODULES, ROOT, Module
 
 FIXTURE = Path(__file__).parent / "fixtures" / "99_demo.py"
@@ -75,7 +75,7 @@ def test_student_notebook_has_stubs_and_no_secret_line(built):
     assert region_lines, "the fixture has solution and hidden-test lines to look for"
     for line in region_lines:
         assert line not in text, f"{line!r} leaked into the student notebook"
-    assert "# YOUR CODE HERE" in text and "raise NotImplementedError()" in text
+    assert "\n".join(source.STUB) in text
     assert all(not cell.get("outputs") for cell in notebook.cells)
     ids = [cell.id for cell in notebook.cells]
     assert ids == [cell.id for cell in src.cells], "cell ids are the source's stable ids"
@@ -97,7 +97,7 @@ def _fill(notebook_path, body):
     """Play the student: replace the stub of the solution cell with `body`."""
     notebook = nbformat.read(notebook_path, as_version=4)
     for cell in notebook.cells:
-        cell.source = cell.source.replace("    # YOUR CODE HERE\n    raise NotImplementedError()", body)
+        cell.source = cell.source.replace("    " + "\n    ".join(source.STUB), body)
     nbformat.write(notebook, notebook_path)
 
 
@@ -106,16 +106,19 @@ def _fill(notebook_path, body):
     ("    return x * 3", False),            # a wrong answer
     ("    return x + x", True),             # a right answer, not the reference's text
 ])
-def test_module_complete_tests_the_students_own_code(built, tmp_path, body, passes):
+def test_module_complete_tests_the_students_own_code(built, tmp_path, capsys, body, passes):
     root, _, released = built
     work = tmp_path / "student"
     shutil.copytree(root, work)
     notebook = work / "modules" / DEMO.slug / "demo.ipynb"
     if body:
         _fill(notebook, body)
-    assert (student.complete(DEMO, work) == 0) is passes
-    exported = (work / "tinytorch" / "core" / "demo.py").read_text()
-    assert "twice_secret" not in exported, "the student's package is built from the student's notebook"
+    assert (complete.complete(DEMO, work) == 0) is passes
+    if passes:
+        exported = (work / "tinytorch" / "core" / "demo.py").read_text()
+        assert "twice_secret" not in exported, "the student's package is built from the student's notebook"
+    else:   # the notebook's own test stops it first, and says which
+        assert "Your notebook stops at cell 4 (test-double)" in capsys.readouterr().out
 
 
 def test_check_finds_stale_and_hand_edited_files(tmp_path):

@@ -26,18 +26,32 @@ def out(tmp_path_factory):
 def test_layout(out):
     for rel in ("README.md", "pyproject.toml", "binder/requirements.txt", "binder/postBuild", "binder/runtime.txt",
                 "tito/cli.py", "tinytorch/core/tensor.py", "tinytorch/core/autograd.py",
-                "tests/modules/test_06_autograd_notebook.py"):
+                "tests/modules/test_06_autograd.py"):
         assert (out / rel).is_file(), rel
     for module in registry.MODULES:
         assert (out / module.notebook.relative_to(ROOT)).read_bytes() == module.notebook.read_bytes()
     assert not (out / "src").exists() and not (out / "course").exists()
     assert not (out / "tito" / "grade.py").exists() and not (out / "tito" / "autograde.py").exists()
-    assert "tito module complete 06" in (out / "README.md").read_text()
+    readme = (out / "README.md").read_text()
+    assert "tito module complete 06" in readme and 'pip install -e ".[student]"' in readme
+    assert "mybinder.org/v2/gh/" in readme and "Python 3.11" in readme
+
+
+def test_the_student_tito_offers_only_the_students_commands(out):
+    done = subprocess.run([sys.executable, "-m", "tito", "--help"], cwd=out, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(out)})
+    assert done.returncode == 0, done.stderr
+    assert "{module,test,lab}" in done.stdout, done.stdout
+    for command in ("grade", "release", "export", "check", "feedback"):
+        assert f"\n    {command} " not in done.stdout, command
+    refused = subprocess.run([sys.executable, "-m", "tito", "grade", "06"], cwd=out, capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(out)})
+    assert refused.returncode == 2 and "invalid choice: 'grade'" in refused.stderr
 
 
 def test_graded_module_is_exported_from_the_stubs(out):
     package = (out / MODULE.package_file.relative_to(ROOT)).read_text()
-    assert "raise NotImplementedError()" in package
+    assert source.STUB[1] in package
     assert package != MODULE.package_file.read_text()
     reference = registry.find("01").package_file
     assert (out / reference.relative_to(ROOT)).read_text() == reference.read_text()
@@ -69,7 +83,7 @@ def test_complete_passes_with_working_code(out):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "passes its tests" in done.stdout
-    assert "raise NotImplementedError()" not in (out / MODULE.package_file.relative_to(ROOT)).read_text()
+    assert source.STUB[1] not in (out / MODULE.package_file.relative_to(ROOT)).read_text()
 
 
 def test_stub_notebook_does_not_pass(tmp_path, out):

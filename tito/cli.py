@@ -50,9 +50,9 @@ def _verdict(code):
 
 # ---------------------------------------------------------------------------------------- students
 def cmd_module(args):
-    from . import student
+    from . import complete
 
-    return student.complete(registry.find(args.module))
+    return complete.complete(registry.find(args.module))
 
 
 def cmd_test(args):

@@ -6,13 +6,13 @@ stable cell ids and the same validation errors.
 import re
 from pathlib import Path
 
-import jupytext
 import nbformat
 
 SOLUTION = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 MARKERS = SOLUTION + HIDDEN
-STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+# What nbgrader puts in place of each solution (course/nbgrader_config.py reads it).
+STUB = ("# YOUR CODE HERE", 'raise NotImplementedError("not written yet: replace this line with your code")')
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -93,6 +93,8 @@ def load(path) -> nbformat.NotebookNode:
     path = Path(path)
     if not path.exists():
         raise SourceError(f"{path} does not exist: write it, or remove its module from tito/registry.py")
+    import jupytext   # an author's tool: a student's `tito module complete` never reads src/
+
     notebook = jupytext.read(path, fmt="py:percent")
     slug = path.stem
     seen_ids = {}

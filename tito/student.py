@@ -1,92 +1,49 @@
-"""The student's side: `tito module complete NN` and the self-contained student repository."""
+"""The student repository that `tito release --student OUT` writes, and the package it ships."""
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-import nbformat
 
 from . import TitoError, export, source
 from .registry import MODULES, ROOT
 
 STUDENT_README = """# tinytorch: build your own autograd
 
+[![Open in Binder](https://mybinder.org/badge_logo.svg)]({binder})
+
 This is your copy of the course. The notebooks are in `modules/`; the `tinytorch` package they build is in
-`tinytorch/`. Modules {graded} are yours to write: their package files come from *your* notebooks.
+`tinytorch/`. You write the graded modules ({graded}): their package files come from *your* notebooks.
 
 ## Start
 
-    python -m venv .venv && . .venv/bin/activate
-    pip install -e ".[authoring,tests]" jupyterlab
-    jupyter lab modules/
+No installation: open the repository on Binder (the badge above). On your own machine, with Python 3.11 or
+newer, one command sets everything up:
 
-(or open the repository on Binder: `binder/` describes its environment). Open
-`modules/06_autograd/autograd.ipynb`, read, and replace every `raise NotImplementedError()` with your
-code. The test cell under each exercise tells you at once whether it works.
+    python3 -m venv .venv && .venv/bin/pip install -e ".[student]"
+
+then `.venv/bin/tito lab` opens JupyterLab on the notebooks. Open `{notebook}`, read it top to bottom, and
+replace each `raise NotImplementedError(...)` with your code. The test cell under each exercise tells you at once
+whether it works, and what to fix when it does not. Write your code in the exercise cells: a cell of your own
+that the package needs must start with `#| export` (the notebook explains why).
 
 ## Hand in
 
-When every test cell passes, check the whole module against the package tests:
+When every test cell passes, check the whole module as the grader will:
 
-    tito module complete 06
+    .venv/bin/tito module complete {number}
 
-It exports *your* notebook into `tinytorch/core/` and runs the module's tests on your code. Submit the
-notebook `modules/06_autograd/autograd.ipynb` as your instructor tells you.
+It runs your notebook, exports it into `tinytorch/core/`, and runs the module's package tests (more shapes and
+edge cases than the notebook) on your code; whatever fails, it says which cell of your notebook to fix. Then
+submit `{notebook}` as your instructor tells you. `tito --help` lists your commands.
 """
 
 
 # Grading machinery and author tools stay with the instructor.
-INSTRUCTOR_ONLY = tuple(f"tito/{name}.py" for name in ("grade", "autograde", "guard", "sandbox", "workers",
-                                                       "feedback", "release", "check", "book", "booktools"))
-
-NOTEBOOK_TEST = '''"""Runs your notebook top to bottom in a fresh kernel: every test cell in it must pass."""
-from pathlib import Path
-
-import nbformat
-from nbclient import NotebookClient
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_notebook_runs_without_errors():
-    notebook = nbformat.read(ROOT / "{notebook}", as_version=4)
-    NotebookClient(notebook, timeout=600, resources={{"metadata": {{"path": str(ROOT)}}}}).execute()
-'''
-
-
-def complete(module, root=ROOT) -> int:
-    """Export the student's notebook into the package, then run the module's tests on it."""
-    notebook = root / module.notebook.relative_to(ROOT)
-    if not notebook.exists():
-        print(f"tito module complete: {notebook} not found", file=sys.stderr)
-        return 2
-    try:
-        nbformat.validate(nbformat.read(notebook, as_version=4))
-    except Exception as error:  # nbformat raises several kinds; all mean "not a notebook"
-        print(f"tito module complete: {notebook} is not a valid notebook: {error}", file=sys.stderr)
-        return 2
-    origin = notebook.relative_to(root).as_posix()
-    target = export.export_notebook(notebook, origin, root)
-    print(f"exported your notebook {origin} -> {target.relative_to(root)}")
-    if (root / "src").exists():
-        print(f"(author tree: `tito export {module.number}` restores the reference package file)")
-    tests = sorted((root / "tests" / "modules").glob(f"test_{module.slug}*.py"))
-    if not tests:
-        print(f"no tests found for {module.slug}", file=sys.stderr)
-        return 2
-    env = {**os.environ, "PYTHONPATH": str(root)}  # import *this* tree's tinytorch, the student's
-    code = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "--tb=short", "-p", "no:cacheprovider",
-                           *map(str, tests)],
-                          cwd=root, env=env).returncode
-    verdict = "passes its tests" if code == 0 else "does not pass its tests yet: read the first failure above"
-    print(f"\nModule {module.number} ({module.title}) {verdict}.")
-    return code
-
+INSTRUCTOR_ONLY = tuple(f"tito/{name}.py" for name in ("grade", "autograde", "guard", "sandbox", "workers", "feedback",
+                                                       "release", "student", "check", "book", "booktools", "summary"))
 
 def _copy(item: Path, out: Path, rel: str):
     target = out / rel
@@ -119,14 +76,20 @@ def make_student_repo(out, graded=None, root=ROOT) -> Path:
                 print(f"not shipping tests/modules/{test.name}: {why}", file=sys.stderr)
                 continue
             _copy(test, out, f"tests/modules/{test.name}")
-        target = out / "tests" / "modules" / f"test_{module.slug}_notebook.py"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(NOTEBOOK_TEST.format(notebook=module.notebook.relative_to(ROOT).as_posix()),
-                          encoding="utf-8")
-    names = ", ".join(m.number for m in graded) or "none"
-    (out / "README.md").write_text(STUDENT_README.format(graded=names), encoding="utf-8")
+    (out / "README.md").write_text(student_readme(graded, root), encoding="utf-8")
     check_no_secrets(out, graded, root)
     return out
+
+
+def student_readme(graded, root=ROOT) -> str:
+    """The student repository's README: its Binder badge opens the first graded notebook."""
+    from .links import binder_url, repositories
+
+    first = graded[0] if graded else MODULES[-1]
+    notebook = first.notebook.relative_to(ROOT).as_posix()
+    return STUDENT_README.format(binder=binder_url(notebook, repositories(root / "pyproject.toml")),
+                                 graded=", ".join(m.number for m in graded) or "none", notebook=notebook,
+                                 number=first.number)
 
 
 def write_package(out: Path, graded, root=ROOT) -> Path:
