@@ -34,7 +34,8 @@ def section_of(notebook, index: int) -> str:
     """The heading of the section a cell sits in (the nearest markdown heading above it)."""
     for cell in reversed(notebook.cells[:index]):
         if cell.cell_type == "markdown":
-            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+            headings = [line.lstrip("#").strip().replace("`", "") for line in cell.source.splitlines()
+                        if line.startswith("#")]
             if headings:
                 return headings[-1]
     return "the top of the notebook"
