@@ -292,9 +292,10 @@ def build_hostile_class(out: Path, course: Path, where: dict) -> dict:
          "    import sys, warnings\n    print('debug: unbroadcast', np.shape(grad), shape, file=sys.stderr)\n"
          "    warnings.warn('a harmless warning')")
     write("honest-stderr", noisy, "ok", True)
-    pasted = copy.deepcopy(ref)   # a test cell copy-pasted (same grade_id)
-    pasted.cells.insert(index_of(pasted, "test-unbroadcast"), copy.deepcopy(pasted.cells[index_of(pasted,
-                                                                                               "test-matmul-backward")]))
+    pasted = copy.deepcopy(ref)   # a test cell copy-pasted (same grade_id; JupyterLab gives the copy a new id)
+    copied = copy.deepcopy(pasted.cells[index_of(pasted, "test-matmul-backward")])
+    copied.id = "pasted-copy"
+    pasted.cells.insert(index_of(pasted, "test-unbroadcast"), copied)
     write("honest-duplicate", pasted, "duplicate", True)
     write("honest-bom", None, "ok", True, raw=b"\xef\xbb\xbf" + nbformat.writes(ref).encode())
     return expected

@@ -97,6 +97,7 @@ class LimitedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         kw.setdefault("stderr", subprocess.DEVNULL)  # startup chatter; the kernel's own output goes to IOPub
+        kw["env"] = {**(kw.get("env") or os.environ), "NBGRADER_EXECUTION": "autograde"}   # as the sandbox says
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
 
