@@ -100,6 +100,18 @@ class ClassReport:
     def zero(self) -> list:
         return [row for row in self.rows if row["score"] == 0]
 
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(row["score"] for row in self.rows) if self.rows else 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(row["score"] for row in self.rows) if self.rows else 0.0
+
+    @property
+    def full_marks(self) -> int:
+        return sum(row["score"] >= self.max_score for row in self.rows)
+
 
 def normalised(message: str) -> str:
     """`message` with what differs from run to run blanked (numbers, addresses, NumPy's scalar wrappers), so
@@ -224,18 +236,26 @@ def collect(module, course: Course, grades: Path) -> ClassReport:
 
 
 # ------------------------------------------------------------------------------------------- figures
-# matplotlib's object API (no pyplot: no display, no global figure list); savefig renders with Agg.
 STYLE = {"font.size": 11, "axes.labelsize": 12, "axes.spines.top": False, "axes.spines.right": False}
 RAN, OTHERS = "#3465a4", "#b0b0b0"
 
 
-def score_figure(report: ClassReport):
+def new_figure(width: float, height: float):
+    """A matplotlib Figure drawn by the non-interactive Agg backend (no pyplot: no display, no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def score_figure(report: ClassReport):
     from matplotlib.ticker import MaxNLocator
 
     edges, ran, others = score_histogram(report)
     centres, width = (edges[:-1] + edges[1:]) / 2, 0.85 * (edges[1] - edges[0])
-    figure = Figure(figsize=(4.8, 2.8), layout="constrained")
+    figure = new_figure(4.8, 2.8)
     axes = figure.subplots()
     axes.bar(centres, ran, width, color=RAN, label="notebook graded")
     if others.any():
@@ -249,10 +269,8 @@ def score_figure(report: ClassReport):
 
 
 def exercise_figure(report: ClassReport):
-    from matplotlib.figure import Figure
-
     exercises = report.exercises
-    figure = Figure(figsize=(4.8, 0.9 + 0.32 * len(exercises)), layout="constrained")
+    figure = new_figure(4.8, 0.9 + 0.32 * len(exercises))
     axes = figure.subplots()
     bars = axes.barh([e.grade_id for e in exercises], [100 * e.pass_rate for e in exercises], color=RAN)
     axes.bar_label(bars, [f"{100 * e.pass_rate:.0f}% · {e.mean:.1f}/{e.points:g}" for e in exercises], padding=3)
@@ -316,8 +334,8 @@ PAGE = """<!doctype html>
 {% endif %}
 
 <h2>Scores</h2>
-<p>Mean <b>{{ "%.1f"|format(mean) }}</b> / {{ "%g"|format(r.max_score) }}, median {{ "%g"|format(median) }};
-  {{ full }} with full marks, {{ r.zero|length }} with 0.</p>
+<p>Mean <b>{{ "%.1f"|format(r.mean) }}</b> / {{ "%g"|format(r.max_score) }}, median {{ "%g"|format(r.median) }};
+  {{ r.full_marks }} with full marks, {{ r.zero|length }} with 0.</p>
 <img src="data:image/png;base64,{{ figures.scores }}"
      alt="Histogram: students per score, out of {{ '%g'|format(r.max_score) }} points">
 
@@ -366,12 +384,13 @@ PAGE = """<!doctype html>
 <div class="scroll"><table>
   <tr><th>status</th><th>students</th><th>what happened</th></tr>
   {% for name, count in r.statuses.items() %}
-  <tr><td><code>{{ name }}</code></td><td class="n">{{ count }}</td><td>{{ meaning.get(name, "") }}</td></tr>
+  <tr><td class="nowrap"><code>{{ name }}</code></td><td class="n">{{ count }}</td><td>{{ meaning.get(name, "") }}</td></tr>
   {% endfor %}
 </table></div>
 
 <h2>Students with 0 points or no submission</h2>
 {% if r.zero %}
+<details{{ " open" if r.zero|length <= 30 }}><summary>{{ r.zero|length }} students</summary>
 <div class="scroll"><table>
   <tr><th>student</th><th>status</th><th>detail</th></tr>
   {% for row in r.zero %}
@@ -383,6 +402,7 @@ PAGE = """<!doctype html>
   </tr>
   {% endfor %}
 </table></div>
+</details>
 {% else %}
 <p>None scored 0.</p>
 {% endif %}
@@ -405,21 +425,15 @@ def render(report: ClassReport, number: str, grades: Path, links: dict, unwritte
     import jinja2
 
     template = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(PAGE)
-    scores = [row["score"] for row in report.rows]
     return template.render(
         r=report, number=number, grades=grades, ran=report.ran, figures=figures(report), links=links,
-        written=datetime.fromtimestamp(grades.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
-        mean=statistics.fmean(scores) if scores else 0, median=statistics.median(scores) if scores else 0,
-        full=sum(score >= report.max_score for score in scores), top=TOP_FAILURES, examples=EXAMPLES,
-        meaning={status.name: status.meaning for status in STATUSES}, not_run=NOT_RUN, unwritten=unwritten)
+        written=datetime.fromtimestamp(grades.stat().st_mtime).strftime("%Y-%m-%d %H:%M"), top=TOP_FAILURES,
+        examples=EXAMPLES, meaning={status.name: status.meaning for status in STATUSES}, not_run=NOT_RUN,
+        unwritten=unwritten)
 
 
 # -------------------------------------------------------------------------------------------- the terminal
-def print_summary(report: ClassReport, page: Path, unwritten: int, number: str) -> None:
-    scores = [row["score"] for row in report.rows]
-    console.print(f"[bold]tito report {report.assignment}[/bold]: {len(scores)} students, "
-                  f"{len(report.ran)} notebooks ran; mean {statistics.fmean(scores) if scores else 0:.1f} / "
-                  f"{report.max_score:g}, median {statistics.median(scores) if scores else 0:g}")
+def scores_table(report: ClassReport) -> Table:
     edges, ran, others = score_histogram(report, most_bins=12)
     table = Table(title="scores", title_justify="left")
     for column, justify in (("points", "right"), ("students", "right"), ("", "left")):
@@ -427,8 +441,10 @@ def print_summary(report: ClassReport, page: Path, unwritten: int, number: str) 
     for low, high, count in zip(edges, edges[1:], ran + others):
         table.add_row(bin_label(low, min(high, report.max_score)), str(count),
                       Bar(max(1, (ran + others).max()), 0, count, width=30))
-    console.print(table)
+    return table
 
+
+def exercises_table(report: ClassReport) -> Table:
     table = Table(title=f"exercises (of the {len(report.ran)} notebooks that ran)", title_justify="left")
     width = max(len(e.grade_id) for e in report.exercises) if report.exercises else 8
     for column, justify, least in (("exercise", "left", width), ("passed", "right", 6), ("mean", "right", 9)):
@@ -439,14 +455,20 @@ def print_summary(report: ClassReport, page: Path, unwritten: int, number: str) 
         top = e.failures[0] if e.failures else None
         said = f"{len(top.students)}: {top.example.where or '-'}, {top.example.message}" if top else ""
         table.add_row(e.grade_id, f"{100 * e.pass_rate:.0f}%", f"{e.mean:.2f}/{e.points:g}", escape(said))
-    console.print(table)
+    return table
 
-    table = Table(title="statuses", title_justify="left")
-    table.add_column("status")
-    table.add_column("students", justify="right")
+
+def print_summary(report: ClassReport, page: Path, unwritten: int, number: str) -> None:
+    console.print(f"[bold]tito report {report.assignment}[/bold]: {len(report.rows)} students, {len(report.ran)} "
+                  f"notebooks ran; mean {report.mean:.1f} / {report.max_score:g}, median {report.median:g}")
+    console.print(scores_table(report))
+    console.print(exercises_table(report))
+    statuses = Table(title="statuses", title_justify="left")
+    statuses.add_column("status")
+    statuses.add_column("students", justify="right")
     for name, count in report.statuses.items():
-        table.add_row(name, str(count))
-    console.print(table)
+        statuses.add_row(name, str(count))
+    console.print(statuses)
     for title, names in (("0 points or no notebook", [f"{r['student_id']} ({r['status']})" for r in report.zero]),
                          ("in the gradebook, not in this grades file", report.absent)):
         if names:
