@@ -299,3 +299,42 @@ def build_hostile_class(out: Path, course: Path, where: dict) -> dict:
     write("honest-duplicate", pasted, "duplicate", True)
     write("honest-bom", None, "ok", True, raw=b"\xef\xbb\xbf" + nbformat.writes(ref).encode())
     return expected
+
+
+# ------------------------------------------------------------------------------------ a synthetic class
+# Failure messages as module 06's tests raise them, with the numbers that differ from student to student.
+SYNTHETIC_ERRORS = (
+    ("AssertionError: SubBackward: gradient for input 1 is wrong at ({i}, {j}): expected {x:.5f}, got {y:.5f} "
+     "(a - b: the gradient for b is -grad_output)", "test_unit_arithmetic_backward"),
+    ("ValueError: matmul: Input operand 1 has a mismatch in its core dimension 0 (size {i} is different from {j})",
+     "MatmulBackward.apply"),
+    ("NotImplementedError", "Function.__init__"),
+    ("AttributeError: 'NoneType' object at 0x7f{i}{j}a0 has no attribute 'shape'", "Tensor.backward"),
+)
+
+
+def synthetic_class(count: int, points: dict, seed=0):
+    """(rows, errors) of a class of `count` as `tito grade` would leave it, made up without grading anything:
+    rows as grades.csv holds them, errors {student: {grade_id: tito.report.Error}} of every failed cell.
+    Mostly "ok" with some of every other status; each failed cell raises one of SYNTHETIC_ERRORS."""
+    import random
+
+    from tito.course import NOT_RUN, STATUS_NAMES
+    from tito.report import Error
+
+    rng = random.Random(seed)
+    statuses = ["ok"] * (4 * len(STATUS_NAMES)) + list(STATUS_NAMES)
+    rows, errors = [], {}
+    for i in range(count):
+        student, status = f"student{i:05d}", rng.choice(statuses)
+        cells = {gid: 0.0 if status in NOT_RUN or rng.random() < 0.2 else float(p) for gid, p in points.items()}
+        rows.append({"student_id": student, "assignment": ASSIGNMENT, "score": sum(cells.values()),
+                     "max_score": float(sum(points.values())), "status": status, "detail": "", "sandbox": "bwrap",
+                     "cells": cells})
+        if status not in NOT_RUN:
+            errors[student] = {}
+            for gid in (g for g, got in cells.items() if got < points[g]):
+                message, where = rng.choice(SYNTHETIC_ERRORS)
+                numbers = dict(i=rng.randint(0, 9), j=rng.randint(0, 9), x=rng.gauss(0, 1), y=rng.gauss(0, 1))
+                errors[student][gid] = Error(message.format(**numbers), where, "")
+    return rows, errors

@@ -7,6 +7,7 @@ read book/_build/html. The browser tests serve it on 127.0.0.1, open it in Debia
 websocket-client. Their screenshots are kept in book/_build/screenshots/ (see SCREENSHOTS).
 """
 import base64
+import contextlib
 import functools
 import html
 import html.parser
@@ -421,8 +422,9 @@ class CDP:
         self.ws.close()
 
 
-@pytest.fixture(scope="module")
-def browser(server):
+@contextlib.contextmanager
+def headless_chromium():
+    """Debian's headless Chromium, nothing but localhost reachable, driven over the DevTools protocol (a CDP)."""
     chromium = _ensure_chromium()
     profile = tempfile.mkdtemp(prefix="tinytorch-chromium-")
     process = subprocess.Popen([
@@ -457,6 +459,12 @@ def browser(server):
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with headless_chromium() as cdp:
+        yield cdp
 
 
 def _check_requests_and_console(cdp, server):

@@ -5,16 +5,20 @@ Grading runs in subprocesses (as an instructor runs it) against a scratch course
 bubblewrap sandbox. Limits are far above what a correct notebook needs (its slowest cell takes well under a
 second), so a busy machine does not change a grade.
 """
+import base64
 import csv
 import hashlib
 import json
 import os
+import re
+import shlex
 import signal
 import sqlite3
 import subprocess
 import sys
 import sysconfig
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,7 @@ import pytest
 pytest.importorskip("nbgrader")
 
 import grading_class  # noqa: E402  (tests/ is on sys.path: pytest's rootdir-relative import)
+from tito import report as class_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 POINTS = {"test-function": 1, "test-arithmetic-backward": 3, "test-matmul-backward": 3,
@@ -272,3 +277,175 @@ def test_benchmark_quick_mode():
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.count("submissions/s") == 2 and "identical: True" in done.stdout
+
+
+# ------------------------------------------------------------------------------------------ tito report
+@pytest.fixture(scope="module")
+def reported(graded):
+    """`tito report 06` run as the end of `tito grade` says, and the same report as data."""
+    from tito.course import Course
+    from tito.registry import find
+
+    said = re.search(r"`(tito report 06[^`]*)`", " ".join(graded["output"].split()))
+    assert said, "`tito grade` points to `tito report`"
+    done = tito(graded["course"], *shlex.split(said.group(1))[1:])
+    data = class_report.collect(find("06"), Course(graded["course"]), graded["tmp"] / "grades.csv")
+    page = graded["course"] / "report" / "06_autograd.html"
+    return {"stdout": done.stdout, "page": page, "html": page.read_text(encoding="utf-8"), "report": data}
+
+
+def test_report_numbers_match_grades_csv(graded, reported):
+    from tito.course import NOT_RUN, STATUS_NAMES
+
+    rows, report = read_csv(graded["tmp"] / "grades.csv"), reported["report"]
+    ran = [row for row in rows if row["status"] not in NOT_RUN]
+    assert (len(report.rows), len(ran)) == (len(rows), len(rows) - 3)   # 2 missing, 1 invalid-json
+    counts = Counter(row["status"] for row in rows)
+    assert report.statuses == counts and list(report.statuses) == [s for s in STATUS_NAMES if s in counts]
+    assert [e.grade_id for e in report.exercises] == list(POINTS)
+    for e in report.exercises:
+        passed = sum(float(row[e.grade_id]) == POINTS[e.grade_id] for row in ran)
+        assert (e.ran, e.passed, e.points) == (len(ran), passed, POINTS[e.grade_id]), e.grade_id
+        assert e.mean == pytest.approx(sum(float(row[e.grade_id]) for row in ran) / len(ran))
+        assert sum(len(f.students) for f in e.failures) == len(ran) - passed
+    edges, graded_counts, others = class_report.score_histogram(report)
+    per_score = {round(centre): count for centre, count in zip((edges[:-1] + edges[1:]) / 2, graded_counts + others)}
+    assert {s: n for s, n in per_score.items() if n} == Counter(round(float(row["score"])) for row in rows)
+    assert sorted(row["student_id"] for row in report.zero) == sorted(row["student_id"] for row in rows
+                                                                     if float(row["score"]) == 0)
+    # the page and the terminal say the same
+    html, stdout = reported["html"], " ".join(reported["stdout"].split())
+    for status, count in counts.items():
+        assert f'<code>{status}</code></td><td class="n">{count}</td>' in html, status
+    for e in report.exercises:
+        assert f"{e.grade_id}: {e.failed} of {e.ran} failed" in html or not e.failures, e.grade_id
+    assert f"{len(rows)} students, {len(ran)} notebooks ran" in stdout
+    assert f"report written to {reported['page']}" in stdout
+
+
+def test_report_names_the_wrong_matmul(reported):
+    """The top failure of the matmul exercise says what wrong-matmul got wrong: B not transposed."""
+    import html as html_module
+
+    matmul = next(e for e in reported["report"].exercises if e.grade_id == "test-matmul-backward")
+    top = matmul.failures[0]
+    assert "wrong-matmul" in top.students and len(top.students) > len(matmul.failures[1].students)
+    assert top.example.message.startswith("ValueError: matmul:") and top.example.where == "MatmulBackward.apply"
+    assert top.example.line == grading_class.WRONG_MATMUL[1]
+    section = reported["html"].split('id="test-matmul-backward"')[1].split("</li>")[0]
+    assert f"<b>{len(top.students)}</b> students" in section
+    for text in ("MatmulBackward.apply", grading_class.WRONG_MATMUL[1]):
+        assert html_module.escape(text, quote=False) in section, text
+    # the links go to those students' feedback pages, relative to the page
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', section)
+    assert [name for _, name in links] == top.students[:3]
+    for href, name in links:
+        assert (reported["page"].parent / href).resolve() == reported["page"].parents[1] / "feedback" / name / \
+            "06_autograd" / "autograd.html"
+
+
+def test_report_figures_have_labelled_axes(reported):
+    report = reported["report"]
+    scores, exercises = class_report.score_figure(report), class_report.exercise_figure(report)
+    for figure in (scores, exercises):
+        assert type(figure.canvas).__name__ == "FigureCanvasAgg"   # no display needed
+        figure.draw_without_rendering()
+        (axes,) = figure.axes
+        assert axes.get_xlabel() and axes.get_ylabel()
+    bars = scores.axes[0].patches
+    assert sum(bar.get_height() for bar in bars) == len(report.rows)
+    assert max(bar.get_x() + bar.get_width() for bar in bars) > report.max_score   # full marks are drawn
+    axes = exercises.axes[0]
+    assert [label.get_text() for label in axes.get_yticklabels()] == list(POINTS)
+    assert [bar.get_width() for bar in axes.patches] == pytest.approx([100 * e.pass_rate for e in report.exercises])
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', reported["html"])
+    assert len(images) == 2 and all(base64.b64decode(image).startswith(b"\x89PNG") for image in images)
+
+
+def test_report_loads_nothing_from_elsewhere(reported):
+    page = reported["html"]
+    assert "http://" not in page and "https://" not in page and "url(" not in page and "@import" not in page
+    for address in re.findall(r'(?:src|href)="([^"]*)"', page):
+        assert address.startswith(("data:image/png;base64,", "#", "../")), address
+
+
+def test_report_in_a_browser(reported):
+    """Desktop and a 390 px phone: the figures load, nothing is requested from anywhere else, the page never
+    scrolls sideways. Full-page screenshots in book/_build/screenshots/report-06-*.png."""
+    from test_book import SCREENSHOTS, _check_requests_and_console, _wait, headless_chromium
+
+    with headless_chromium() as cdp:
+        for name, width in (("desktop", 1280), ("phone", 390)):
+            cdp.send("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                     mobile=width < 500)
+            cdp.open(reported["page"].as_uri())
+            _wait(lambda: cdp.js("[...document.images].every(i => i.complete && i.naturalWidth > 100)"), 60,
+                  "the figures")
+            assert cdp.js("document.images.length") == 2
+            assert cdp.js("document.documentElement.scrollWidth") <= width + 1, f"{name}: the page scrolls sideways"
+            _check_requests_and_console(cdp, "file://")
+            height = cdp.js("document.documentElement.scrollHeight")
+            shot = cdp.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            (SCREENSHOTS / f"report-06-{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def test_report_of_a_class_of_one(graded, tmp_path):
+    """One student, graded into the course's own grades.csv, and one more on the gradebook's roster who handed
+    in nothing; no feedback written yet: the page says so."""
+    from nbgrader.api import Gradebook
+
+    course = grading_class.make_course(tmp_path / "course")
+    subs = grading_class.pick(graded["subs"], ["wrong-matmul"], tmp_path / "submissions")
+    done = tito(course, "grade", "06", "--submissions", str(subs))
+    assert "`tito report 06`" in " ".join(done.stdout.split())
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        gradebook.add_student("no-show")
+    done = tito(course, "report", "06")
+    page = (course / "report" / "06_autograd.html").read_text(encoding="utf-8")
+    assert "1 students, 1 notebooks ran" in " ".join(done.stdout.split())
+    assert "test-matmul-backward: 1 of 1 failed" in page and "MatmulBackward.apply" in page
+    assert "no-show" in page and "no-show" in done.stdout
+    assert "not written yet" in page and "tito feedback 06" in page
+
+
+def test_report_of_5000_students():
+    """The report of a made-up class of 5,000 (nothing graded): aggregated, grouped, and as long as any other."""
+    rows, errors = grading_class.synthetic_class(5000, POINTS)
+    report = class_report.summarise("06_autograd", POINTS, rows, errors)
+    assert len(report.rows) == 5000 and sum(report.statuses.values()) == 5000
+    for e in report.exercises:
+        # numbers and addresses differ in every message; the four kinds of failure are four groups
+        assert len(e.failures) == len(grading_class.SYNTHETIC_ERRORS), e.grade_id
+        assert sum(len(f.students) for f in e.failures) == e.failed > 500
+    for figure in (class_report.score_figure(report), class_report.exercise_figure(report)):
+        assert len(figure.axes[0].patches) <= 2 * 34   # bins and exercises, never students
+    html = class_report.render(report, "06", Path(__file__), {s: "#" for s in class_report.linked(report)}, 0)
+    assert html.count("<li>") == len(POINTS) * min(class_report.TOP_FAILURES, len(grading_class.SYNTHETIC_ERRORS))
+    assert len(html) < 300_000 + 100 * len(report.zero)   # the figures, and one line per student with 0 points
+
+
+def test_report_benchmark_quick_mode(graded):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "report.py"), "--quick", "--course",
+                           str(graded["course"]), "--grades", str(graded["tmp"] / "grades.csv")], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "class of    20 (graded notebooks)" in done.stdout and "500 made-up rows" in done.stdout
+
+
+def test_report_escapes_what_students_wrote(tmp_path):
+    """A student's folder name and error messages are text on the page and in the terminal, never markup."""
+    hostile = "<img src=x onerror=alert(1)>[bold red]"
+    row = {"student_id": hostile, "assignment": "06_autograd", "score": 0.0, "max_score": 33.0, "status": "ok",
+           "detail": "<i>", "sandbox": "bwrap", "cells": {gid: 0.0 for gid in POINTS}}
+    error = class_report.Error("AssertionError: <script>alert(1)</script> [red]", "f", "<b>x</b>")
+    report = class_report.summarise("06_autograd", POINTS, [row], {hostile: {gid: error for gid in POINTS}})
+    grades = tmp_path / "grades.csv"
+    grades.write_text("")
+    html = class_report.render(report, "06", grades, {hostile: "x.html"}, 0)
+    assert "<script>" not in html and "<img src=x" not in html and "<b>x</b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    with class_report.console.capture() as captured:
+        class_report.print_summary(report, tmp_path / "page.html", 0, "06")
+    assert hostile in captured.get()

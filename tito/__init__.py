@@ -1,4 +1,4 @@
-"""tito: the tinytorch course tooling (export, release, check, test, grade, feedback, book, bench)."""
+"""tito: the tinytorch course tooling (export, release, check, test, grade, feedback, report, book, bench)."""
 
 
 class TitoError(Exception):

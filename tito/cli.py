@@ -6,6 +6,7 @@ Students:     tito module complete NN   export YOUR notebook into the package an
 Instructors:  tito release ...          student notebooks, the nbgrader course, a student repository
               tito grade NN             autograde a class's submissions, each in a sandbox
               tito feedback NN          HTML feedback reports from the last grading
+              tito report NN            the class report: scores, exercises, failure messages (one HTML page)
 Authors:      tito export | check | book | bench
 
 A student repository (`tito release --student`) has no src/ and offers only the students' commands.
@@ -111,6 +112,12 @@ def cmd_feedback(args):
     return feedback.main(args)
 
 
+def cmd_report(args):
+    from . import report
+
+    return report.main(args)
+
+
 # ------------------------------------------------------------------------------------------ authors
 def cmd_export(args):
     from . import export
@@ -197,6 +204,12 @@ def _instructor_commands(sub):
     f.add_argument("module")
     f.add_argument("--show-tests", action="store_true", help="include the hidden tests' source in the reports")
     f.set_defaults(func=cmd_feedback)
+
+    rp = sub.add_parser("report", help="the class report of the last grading: one HTML page and a summary")
+    rp.add_argument("module")
+    rp.add_argument("--grades", metavar="CSV", help="the grades.csv to report on (default: course/grades.csv)")
+    rp.add_argument("--output", metavar="HTML", help="where to write the page (default: course/report/NN_name.html)")
+    rp.set_defaults(func=cmd_report)
 
 
 def _author_commands(sub):

@@ -52,6 +52,8 @@ STATUSES = (
     Status("ok", "graded normally"),
 )
 STATUS_NAMES = tuple(status.name for status in STATUSES)
+# The statuses of a row whose notebook never ran: its cells say nothing about the exercises.
+NOT_RUN = ("missing", "invalid-json", "error")
 
 
 def limits_help() -> str:
@@ -100,6 +102,10 @@ class Course:
 
     def feedback(self, student, module) -> Path:
         return self.root / "feedback" / student / module.slug / module.notebook.with_suffix(".html").name
+
+    def report(self, module) -> Path:
+        """The class report `tito report` writes."""
+        return self.root / "report" / f"{module.slug}.html"
 
     def records(self, module) -> Path:
         """Where `tito grade` keeps one record per graded student (what it graded, and the row)."""

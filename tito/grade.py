@@ -395,4 +395,6 @@ def main(args) -> int:
             console.print(f"  {row['student_id']}: {row['status']} {row['detail'][:120]}".rstrip())
     console.print(f"grades written to {output} in {time.monotonic() - started:.0f} s; "
                   f"feedback reports: `tito feedback {assignment.module.number}`")
+    console.print(f"class report: `tito report {assignment.module.number}"
+                  + ("`" if output.resolve() == course.grades_csv else f" --grades {output}`"))
     return 0
