@@ -43,7 +43,8 @@ submit `{notebook}` as your instructor tells you. `tito --help` lists your comma
 
 # Grading machinery and author tools stay with the instructor.
 INSTRUCTOR_ONLY = tuple(f"tito/{name}.py" for name in ("grade", "autograde", "guard", "sandbox", "workers", "feedback",
-                                                       "release", "student", "check", "book", "booktools", "summary"))
+                                                       "report", "release", "student", "check", "book", "booktools",
+                                                       "summary"))
 
 def _copy(item: Path, out: Path, rel: str):
     target = out / rel
