@@ -1,4 +1,5 @@
-"""Checks of the engine's performance shortcuts (issue 7): they must not change what users see."""
+"""Checks of the engine's performance shortcuts (no graph when none is needed, gradients stored without a
+copy): they must not change what users see."""
 import sys
 
 import numpy as np

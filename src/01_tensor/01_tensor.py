@@ -18,7 +18,7 @@
 # things from this module:
 #
 # 1. a small, fixed set of **primitive operations** (`+ - * /`, unary `-`, `matmul`, `sum`, `mean`, `max`,
-#    `reshape`, `transpose`, `permute`, indexing). Everything else (`__radd__`, `@`, ...) is written in
+#    `reshape`, `permute`, indexing). Everything else (`__radd__`, `@`, `transpose`, ...) is written in
 #    terms of a primitive, so teaching the primitives to differentiate covers the whole class;
 # 2. three slots that stay empty for now: `requires_grad`, `grad` and `_grad_fn`.
 #
@@ -79,14 +79,15 @@ def _check_matmul(shape_a, shape_b):
 #
 # - **Construction** converts anything array-like to a `float32` NumPy array (no copy when it already is
 #   one). Text or other non-numeric data is rejected with a clear `TypeError`.
-# - **Arithmetic** follows NumPy broadcasting: a `(3, 1)` tensor plus a `(4,)` tensor gives `(3, 4)`.
+# - **Arithmetic** follows NumPy broadcasting: a `(3, 1)` tensor plus a `(4,)` tensor gives `(3, 4)`. The
+#   operators share one helper, `_elementwise`, which converts the other operand and checks the shapes.
 #   Reflected forms (`2 - t`) turn the scalar into a Tensor and call the primitive, so autograd only has to
 #   know `__sub__`.
 # - **`matmul`** behaves like `np.matmul`: 2-D matrices, batched N-D stacks (batch dimensions broadcast),
 #   and 1-D vectors (a dot product, or a matrix-vector product).
 # - **Reductions** (`sum`, `mean`, `max`) take `axis=None, keepdims=False` like NumPy.
-# - **Shape operations** (`reshape`, `transpose`, `permute`, indexing) move numbers around without
-#   changing them.
+# - **Shape operations** (`reshape`, `permute`, indexing) move numbers around without changing them;
+#   `transpose` is the permutation that swaps two axes.
 # - `backward()` and `zero_grad()` exist but explain that autograd arrives in module 06.
 
 # %% nbgrader={"grade": false, "grade_id": "tensor-class", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -171,42 +172,30 @@ class Tensor:
         """The float array behind a Tensor, scalar, list or array operand."""
         return other.data if isinstance(other, Tensor) else Tensor(other).data
 
-    def __add__(self, other):
-        """Element-wise `self + other` with broadcasting.
+    def _elementwise(self, name, function, other):
+        """`function(self, other)` on the arrays, broadcasting, as a new Tensor; errors name the operation.
 
-        TODO: return a new Tensor holding the sum.
-
-        APPROACH: convert `other` with `Tensor._as_array`, check the shapes with
-        `_check_broadcast("add", ...)`, add the arrays and wrap the result in `Tensor(...)`.
-
-        HINTS: the other arithmetic primitives below follow the same pattern.
+        TODO: convert `other` with `Tensor._as_array`, check the shapes with `_check_broadcast(name, ...)`,
+        then wrap `function(self.data, other)` in `Tensor(...)`.
         """
         ### BEGIN SOLUTION
         other = Tensor._as_array(other)
-        _check_broadcast("add", self.shape, other.shape)
-        return Tensor(self.data + other)
+        _check_broadcast(name, self.shape, other.shape)
+        return Tensor(function(self.data, other))
         ### END SOLUTION
+
+    def __add__(self, other):
+        """Element-wise `self + other` with broadcasting."""
+        return self._elementwise("add", np.add, other)
 
     def __sub__(self, other):
-        ### BEGIN SOLUTION
-        other = Tensor._as_array(other)
-        _check_broadcast("sub", self.shape, other.shape)
-        return Tensor(self.data - other)
-        ### END SOLUTION
+        return self._elementwise("sub", np.subtract, other)
 
     def __mul__(self, other):
-        ### BEGIN SOLUTION
-        other = Tensor._as_array(other)
-        _check_broadcast("mul", self.shape, other.shape)
-        return Tensor(self.data * other)
-        ### END SOLUTION
+        return self._elementwise("mul", np.multiply, other)
 
     def __truediv__(self, other):
-        ### BEGIN SOLUTION
-        other = Tensor._as_array(other)
-        _check_broadcast("div", self.shape, other.shape)
-        return Tensor(self.data / other)
-        ### END SOLUTION
+        return self._elementwise("div", np.divide, other)
 
     def __neg__(self):
         return Tensor(-self.data)
@@ -290,45 +279,55 @@ class Tensor:
         ### END SOLUTION
 
     def transpose(self, dim0=None, dim1=None):
-        """Swap two axes; by default the last two (a matrix transpose). Tensors with < 2 axes are returned as is."""
-        ### BEGIN SOLUTION
-        if dim0 is None and dim1 is None:
-            if self.ndim < 2:
-                return Tensor(self.data)
-            dim0, dim1 = -2, -1
-        elif dim0 is None or dim1 is None:
+        """Swap two axes; by default the last two (a matrix transpose). Tensors with < 2 axes are returned as is.
+
+        A transpose is a permutation of the axes, so it calls `permute` (which autograd differentiates).
+        """
+        if (dim0 is None) != (dim1 is None):
             raise ValueError(f"transpose: give both dimensions or neither, got dim0={dim0}, dim1={dim1}")
-        for dim in (dim0, dim1):
-            if not -self.ndim <= dim < self.ndim:
-                raise ValueError(f"transpose: dimension {dim} is out of range for a tensor of shape "
-                                 f"{self.shape}")
-        return Tensor(np.swapaxes(self.data, dim0, dim1))
-        ### END SOLUTION
+        if dim0 is None:
+            dim0, dim1 = (-2, -1) if self.ndim >= 2 else (0, 0)
+        axes = list(range(self.ndim))
+        if self.ndim:
+            for dim in (dim0, dim1):
+                if not -self.ndim <= dim < self.ndim:
+                    raise ValueError(f"transpose: dimension {dim} is out of range for a tensor of shape "
+                                     f"{self.shape}")
+            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return self.permute(axes)
 
     def permute(self, *axes):
-        """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`.
+        """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`."""
+        return Tensor(np.transpose(self.data, self._permutation(*axes)))
 
-        TODO: check that `axes` is a permutation of `range(self.ndim)`, then transpose the data.
+    def _permutation(self, *axes):
+        """`permute`'s arguments as a tuple of non-negative axes, checked (autograd reuses it).
+
+        TODO: check that `axes` is a permutation of `range(self.ndim)` and return it normalised.
 
         APPROACH: accept varargs or one tuple; normalise negative axes; compare `sorted(...)` with
-        `list(range(self.ndim))`; raise a ValueError naming the axes and the shape; use `np.transpose`.
+        `list(range(self.ndim))`; raise a ValueError naming the axes and the shape.
         """
         ### BEGIN SOLUTION
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         valid = all(isinstance(a, (int, np.integer)) and -self.ndim <= a < self.ndim for a in axes)
-        normalised = [int(a) % self.ndim for a in axes] if valid and self.ndim else list(axes)
+        normalised = tuple(int(a) % self.ndim for a in axes) if valid and self.ndim else tuple(axes)
         if not valid or sorted(normalised) != list(range(self.ndim)):
             raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the {self.ndim} "
                              f"dimensions of a tensor of shape {self.shape}")
-        return Tensor(np.transpose(self.data, normalised))
+        return normalised
         ### END SOLUTION
 
     def __getitem__(self, key):
         """Indexing with ints, slices, integer index arrays or boolean masks (as NumPy)."""
+        return Tensor(self.data[self._index_key(key)])
+
+    def _index_key(self, key):
+        """`key` as NumPy takes it: a Tensor key becomes an int64 index array (or a bool mask)."""
         if isinstance(key, Tensor):
-            key = key.data.astype(np.int64)   # Tensors store floats; an index must be an integer
-        return Tensor(self.data[key])
+            return key.data if key.data.dtype == bool else key.data.astype(np.int64)
+        return key
 
     # ---- autograd placeholders ------------------------------------------------------------------
     def backward(self, gradient=None):

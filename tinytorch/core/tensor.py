@@ -47,18 +47,7 @@ class Tensor:
     __array_ufunc__ = None       # make `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's ufunc
 
     def __init__(self, data, requires_grad=False):
-        """Wrap `data` (scalar, nested list, np.ndarray or Tensor) as a float array.
-
-        TODO: store the data as a NumPy array of dtype `Tensor.default_dtype` and set up the autograd slots.
-
-        APPROACH:
-        1. If `data` is a Tensor, take its `.data`.
-        2. Convert with `np.asarray(data, dtype=Tensor.default_dtype)`; turn a TypeError/ValueError into a
-           TypeError that says which type could not be converted.
-        3. Set `requires_grad`, `grad = None`, `_grad_fn = None`.
-
-        HINTS: `np.asarray` does not copy an array that already has the right dtype.
-        """
+        """Wrap `data` (scalar, nested list, np.ndarray or Tensor) as a float array."""
         if isinstance(data, Tensor):
             data = data.data
         try:
@@ -118,34 +107,24 @@ class Tensor:
         """The float array behind a Tensor, scalar, list or array operand."""
         return other.data if isinstance(other, Tensor) else Tensor(other).data
 
-    def __add__(self, other):
-        """Element-wise `self + other` with broadcasting.
-
-        TODO: return a new Tensor holding the sum.
-
-        APPROACH: convert `other` with `Tensor._as_array`, check the shapes with
-        `_check_broadcast("add", ...)`, add the arrays and wrap the result in `Tensor(...)`.
-
-        HINTS: the other arithmetic primitives below follow the same pattern.
-        """
+    def _elementwise(self, name, function, other):
+        """`function(self, other)` on the arrays, broadcasting, as a new Tensor; errors name the operation."""
         other = Tensor._as_array(other)
-        _check_broadcast("add", self.shape, other.shape)
-        return Tensor(self.data + other)
+        _check_broadcast(name, self.shape, other.shape)
+        return Tensor(function(self.data, other))
+
+    def __add__(self, other):
+        """Element-wise `self + other` with broadcasting."""
+        return self._elementwise("add", np.add, other)
 
     def __sub__(self, other):
-        other = Tensor._as_array(other)
-        _check_broadcast("sub", self.shape, other.shape)
-        return Tensor(self.data - other)
+        return self._elementwise("sub", np.subtract, other)
 
     def __mul__(self, other):
-        other = Tensor._as_array(other)
-        _check_broadcast("mul", self.shape, other.shape)
-        return Tensor(self.data * other)
+        return self._elementwise("mul", np.multiply, other)
 
     def __truediv__(self, other):
-        other = Tensor._as_array(other)
-        _check_broadcast("div", self.shape, other.shape)
-        return Tensor(self.data / other)
+        return self._elementwise("div", np.divide, other)
 
     def __neg__(self):
         return Tensor(-self.data)
@@ -165,15 +144,7 @@ class Tensor:
 
     # ---- matrix multiplication (PRIMITIVE) ------------------------------------------------------
     def matmul(self, other):
-        """Matrix product `self @ other`, following `np.matmul` (2-D, batched N-D, 1-D operands).
-
-        TODO: check the shapes, then multiply.
-
-        APPROACH:
-        1. Convert `other` with `Tensor._as_array`.
-        2. Call `_check_matmul(self.shape, other.shape)` so a mismatch names both shapes.
-        3. Return `Tensor(np.matmul(self.data, other))`.
-        """
+        """Matrix product `self @ other`, following `np.matmul` (2-D, batched N-D, 1-D operands)."""
         other = Tensor._as_array(other)
         _check_matmul(self.shape, other.shape)
         return Tensor(np.matmul(self.data, other))
@@ -199,15 +170,7 @@ class Tensor:
 
     # ---- shape operations (PRIMITIVES) ----------------------------------------------------------
     def reshape(self, *shape):
-        """Same numbers, new shape. Accepts `t.reshape(2, 3)` or `t.reshape((2, 3))`; one entry may be -1.
-
-        TODO: normalise `shape` to a tuple and reshape, with a clear error for an impossible shape.
-
-        APPROACH:
-        1. If a single tuple/list was passed, unpack it.
-        2. Reject more than one -1.
-        3. Call `self.data.reshape(shape)`; on ValueError say which shape (and size) cannot become which.
-        """
+        """Same numbers, new shape. Accepts `t.reshape(2, 3)` or `t.reshape((2, 3))`; one entry may be -1."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         if list(shape).count(-1) > 1:
@@ -219,41 +182,47 @@ class Tensor:
                              f"into shape {shape}") from None
 
     def transpose(self, dim0=None, dim1=None):
-        """Swap two axes; by default the last two (a matrix transpose). Tensors with < 2 axes are returned as is."""
-        if dim0 is None and dim1 is None:
-            if self.ndim < 2:
-                return Tensor(self.data)
-            dim0, dim1 = -2, -1
-        elif dim0 is None or dim1 is None:
+        """Swap two axes; by default the last two (a matrix transpose). Tensors with < 2 axes are returned as is.
+
+        A transpose is a permutation of the axes, so it calls `permute` (which autograd differentiates).
+        """
+        if (dim0 is None) != (dim1 is None):
             raise ValueError(f"transpose: give both dimensions or neither, got dim0={dim0}, dim1={dim1}")
-        for dim in (dim0, dim1):
-            if not -self.ndim <= dim < self.ndim:
-                raise ValueError(f"transpose: dimension {dim} is out of range for a tensor of shape "
-                                 f"{self.shape}")
-        return Tensor(np.swapaxes(self.data, dim0, dim1))
+        if dim0 is None:
+            dim0, dim1 = (-2, -1) if self.ndim >= 2 else (0, 0)
+        axes = list(range(self.ndim))
+        if self.ndim:
+            for dim in (dim0, dim1):
+                if not -self.ndim <= dim < self.ndim:
+                    raise ValueError(f"transpose: dimension {dim} is out of range for a tensor of shape "
+                                     f"{self.shape}")
+            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return self.permute(axes)
 
     def permute(self, *axes):
-        """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`.
+        """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`."""
+        return Tensor(np.transpose(self.data, self._permutation(*axes)))
 
-        TODO: check that `axes` is a permutation of `range(self.ndim)`, then transpose the data.
-
-        APPROACH: accept varargs or one tuple; normalise negative axes; compare `sorted(...)` with
-        `list(range(self.ndim))`; raise a ValueError naming the axes and the shape; use `np.transpose`.
-        """
+    def _permutation(self, *axes):
+        """`permute`'s arguments as a tuple of non-negative axes, checked (autograd reuses it)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         valid = all(isinstance(a, (int, np.integer)) and -self.ndim <= a < self.ndim for a in axes)
-        normalised = [int(a) % self.ndim for a in axes] if valid and self.ndim else list(axes)
+        normalised = tuple(int(a) % self.ndim for a in axes) if valid and self.ndim else tuple(axes)
         if not valid or sorted(normalised) != list(range(self.ndim)):
             raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the {self.ndim} "
                              f"dimensions of a tensor of shape {self.shape}")
-        return Tensor(np.transpose(self.data, normalised))
+        return normalised
 
     def __getitem__(self, key):
         """Indexing with ints, slices, integer index arrays or boolean masks (as NumPy)."""
+        return Tensor(self.data[self._index_key(key)])
+
+    def _index_key(self, key):
+        """`key` as NumPy takes it: a Tensor key becomes an int64 index array (or a bool mask)."""
         if isinstance(key, Tensor):
-            key = key.data.astype(np.int64)   # Tensors store floats; an index must be an integer
-        return Tensor(self.data[key])
+            return key.data if key.data.dtype == bool else key.data.astype(np.int64)
+        return key
 
     # ---- autograd placeholders ------------------------------------------------------------------
     def backward(self, gradient=None):
