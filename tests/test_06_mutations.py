@@ -73,6 +73,16 @@ MUTATIONS = {   # name: (grade_id, old, new, the test that must fail)
                         "grad[self.key] = grad_output", "test_unit_shape_backward"),
     "ce-no-batch-mean": ("loss-backward", "grad_output * probs / batch", "grad_output * probs",
                          "test_unit_loss_backward"),
+    "bce-slope-where-flat": ("loss-backward", "np.where(p == q, grad_output * (q - t) / (q * (1 - q)) / n, 0.0)",
+                             "grad_output * (q - t) / (q * (1 - q)) / n", "test_unit_loss_backward"),
+    "bce-target-sign": ("loss-backward", "(np.log(1 - q) - np.log(q))", "(np.log(q) - np.log(1 - q))",
+                        "test_unit_loss_backward"),
+    "pow-exponent-no-log": ("elementwise-backward", "A ** B * np.log(A)", "A ** B",
+                            "test_unit_elementwise_backward"),
+    "pow-edge-nan": ("elementwise-backward", "np.where(B == 0, 0.0, B * A ** (B - 1))", "B * A ** (B - 1)",
+                     "test_unit_elementwise_backward"),
+    "log-sign": ("elementwise-backward", "grad_output / x.data", "-grad_output / x.data",
+                 "test_unit_elementwise_backward"),
 }
 
 

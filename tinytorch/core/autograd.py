@@ -5,10 +5,11 @@ __all__ = ['DIFFERENTIABLE_OPS', 'no_grad', 'is_grad_enabled', 'Function', 'Op',
            'with_output', 'reduction', 'parsed', 'activation', 'along_dim', 'loss', 'AddBackward', 'SubBackward',
            'MulBackward', 'DivBackward', 'NegBackward', 'MatmulBackward', 'SumBackward', 'MeanBackward', 'MaxBackward',
            'ReshapeBackward', 'PermuteBackward', 'SliceBackward', 'ReLUBackward', 'SigmoidBackward', 'TanhBackward',
-           'GELUBackward', 'SoftmaxBackward', 'MSEBackward', 'BCEBackward', 'CrossEntropyBackward', 'unbroadcast',
-           'topological_order', 'backward', 'zero_grad', 'detach', 'retain_grad', 'layer', 'LinearBackward',
-           'disable_autograd', 'enable_autograd', 'GradcheckError', 'gradcheck', 'graph_memory', 'GraphView',
-           'show_graph']
+           'GELUBackward', 'SoftmaxBackward', 'MSEBackward', 'BCEBackward', 'CrossEntropyBackward', 'PowBackward',
+           'ExpBackward', 'LogBackward', 'SqrtBackward', 'AbsBackward', 'ClipBackward', 'MaximumBackward',
+           'MinimumBackward', 'MinBackward', 'unbroadcast', 'topological_order', 'backward', 'zero_grad', 'detach',
+           'retain_grad', 'layer', 'LinearBackward', 'disable_autograd', 'enable_autograd', 'GradcheckError',
+           'gradcheck', 'graph_memory', 'GraphView', 'show_graph']
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-002
 import functools
@@ -79,6 +80,25 @@ class Function:
         array in a leaf's `.grad` without copying it."""
         raise NotImplementedError(f"{type(self).__name__}.apply is not implemented")
 
+    def forward(self, *arrays, **options):
+        """The operation itself, on NumPy arrays (NumPy in, NumPy out): what a custom operation defines.
+
+        It runs on the node, so it may keep on `self` whatever `apply` will need."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented: define it to use "
+                                  f"{type(self).__name__}.run(...) (see Function.run)")
+
+    @classmethod
+    def run(cls, *inputs, **options):
+        """Apply this operation to `inputs` (Tensors, arrays or numbers): the public way to add an operation.
+
+        Subclass Function with `forward(self, *arrays, **options)` and `apply(self, grad_output)`, then call
+        `MyOp.run(x, ...)`, as PyTorch's `MyOp.apply(x, ...)`: `forward` runs on the inputs' arrays, and the
+        result records a `MyOp` node when grad mode is on and an input requires grad.
+        """
+        tensors = [as_tensor(t) for t in inputs]
+        node = cls(*tensors)
+        return _attach(Tensor(node.forward(*(t.data for t in tensors), **options)), node)
+
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
@@ -113,7 +133,10 @@ def differentiates(owner, method, record):
 def binary(original, rule):
     """Recorder for `a.op(b)`: the node is `rule(a, b)`; a number, list or array `b` becomes a constant."""
     def op(self, other):
-        other = as_tensor(other)
+        try:
+            other = as_tensor(other)
+        except TypeError:                  # not a number: the forward's error names the operation and the type
+            return original(self, other)
         out = original(self, other)
         if _grad_enabled and (self.requires_grad or other.requires_grad):
             _record(out, rule(self, other))
@@ -296,9 +319,10 @@ class MaxBackward(_ReduceBackward):
         return (share * self._expand(grad_output),)
 
 # %% ../../src/06_autograd/06_autograd.py #shape-backward
+@differentiates(Tensor, "clone", unary)
 @differentiates(Tensor, "reshape", unary)
 class ReshapeBackward(Function):
-    """z = x.reshape(shape): g reshaped back to the input's shape."""
+    """z = x.reshape(shape) (or x.clone()): g reshaped back to the input's shape."""
 
     def apply(self, grad_output):
         (x,) = self.saved_tensors
@@ -403,13 +427,17 @@ class MSEBackward(Function):
 
 @differentiates(BinaryCrossEntropyLoss, "forward", loss)
 class BCEBackward(Function):
-    """binary cross-entropy: ∂p = g (p − t) / (p (1 − p)) / n."""
+    """binary cross-entropy: ∂p = g (p − t) / (p (1 − p)) / n, 0 where p was clipped; ∂t = g log((1 − p) / p) / n."""
 
     def apply(self, grad_output):
         pred, target = self.saved_tensors
-        p = np.clip(pred.data, 1e-7, 1 - 1e-7)
-        grad = grad_output * (p - target.data) / (p * (1 - p)) / p.size
-        return (grad if _needs(pred) else None, None)
+        eps = BinaryCrossEntropyLoss.eps
+        p = pred.data.astype(np.float64)             # float64, as the forward: 1 - 1e-7 is no float32 number
+        q, t, n = np.clip(p, eps, 1 - eps), target.data.astype(np.float64), p.size
+        grad_p = np.where(p == q, grad_output * (q - t) / (q * (1 - q)) / n, 0.0)
+        grad_t = grad_output * (np.log(1 - q) - np.log(q)) / n
+        return (grad_p.astype(pred.data.dtype) if _needs(pred) else None,
+                grad_t.astype(target.data.dtype) if _needs(target) else None)
 
 
 @differentiates(CrossEntropyLoss, "forward", loss)
@@ -425,6 +453,91 @@ class CrossEntropyBackward(Function):
         probs[np.arange(batch), target.data.astype(np.int64)] -= 1
         return (grad_output * probs / batch if _needs(logits) else None, None)
 
+# %% ../../src/06_autograd/06_autograd.py #elementwise-backward
+@differentiates(Tensor, "__pow__", binary)
+class PowBackward(Function):
+    """z = a ** b: ∂a = g · b · a^(b − 1) (0 where b = 0), ∂b = g · a^b · log a (0 where a = 0 ≤ b)."""
+
+    def apply(self, grad_output):
+        a, b = self.saved_tensors
+        A, B = a.data, b.data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_a = grad_output * np.where(B == 0, 0.0, B * A ** (B - 1)) if _needs(a) else None
+            grad_b = grad_output * np.where((A == 0) & (B >= 0), 0.0, A ** B * np.log(A)) if _needs(b) else None
+        return grad_a, grad_b
+
+
+@differentiates(Tensor, "exp", with_output)
+class ExpBackward(_OutputBackward):
+    """z = exp(x): g · z, the output."""
+
+    def apply(self, grad_output):
+        return (grad_output * self.out,)
+
+
+@differentiates(Tensor, "log", unary)
+class LogBackward(Function):
+    """z = log(x): g / x."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        with np.errstate(divide="ignore"):
+            return (grad_output / x.data,)
+
+
+@differentiates(Tensor, "sqrt", with_output)
+class SqrtBackward(_OutputBackward):
+    """z = sqrt(x): g / (2 z), z the output."""
+
+    def apply(self, grad_output):
+        with np.errstate(divide="ignore"):
+            return (grad_output / (2 * self.out),)
+
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-036
+@differentiates(Tensor, "abs", unary)
+class AbsBackward(Function):
+    """z = |x|: g · sign(x), 0 at x = 0."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * np.sign(x.data),)
+
+
+@differentiates(Tensor, "clip", with_output)
+class ClipBackward(_OutputBackward):
+    """z = x.clip(min, max): g where x is within the bounds (bounds included), 0 where it was clipped."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * (x.data == self.out),)
+
+
+@differentiates(Tensor, "maximum", binary)
+class MaximumBackward(Function):
+    """z = a.maximum(b): g to the larger input; a tie splits it evenly."""
+
+    def _share(self, a, b):
+        """a's share of the gradient: 1 where a wins, 1/2 on a tie, 0 where b wins."""
+        return (a > b) + 0.5 * (a == b)
+
+    def apply(self, grad_output):
+        a, b = self.saved_tensors
+        share = self._share(a.data, b.data)
+        return (grad_output * share if _needs(a) else None, grad_output * (1 - share) if _needs(b) else None)
+
+
+@differentiates(Tensor, "minimum", binary)
+class MinimumBackward(MaximumBackward):
+    """z = a.minimum(b): g to the smaller input; a tie splits it evenly."""
+
+    def _share(self, a, b):
+        return (a < b) + 0.5 * (a == b)
+
+
+@differentiates(Tensor, "min", reduction)
+class MinBackward(MaxBackward):
+    """z = x.min(axis): g to the minimum (shared evenly between ties), 0 elsewhere."""
+
 # %% ../../src/06_autograd/06_autograd.py #unbroadcast
 def unbroadcast(grad, shape):
     """Reduce `grad` to `shape` by summing the axes that broadcasting created or stretched."""
@@ -436,7 +549,7 @@ def unbroadcast(grad, shape):
             grad = grad.sum(axis=axis, keepdims=True)
     return grad
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-043
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-048
 def _start_gradient(tensor, gradient):
     """The gradient backward() starts from, checked: ones for a one-element tensor, else a copy of
     `gradient` (the caller keeps their array)."""
@@ -537,7 +650,7 @@ def retain_grad(self):
     self._retains_grad = True
     return self
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-051
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-056
 def layer(original, rule):
     """Recorder for `layer.forward(x)`: one fused node `rule(x, *layer.parameters())`.
 
@@ -622,7 +735,7 @@ def enable_autograd(quiet=False):
     if not quiet:
         print(f"autograd enabled: {len(DIFFERENTIABLE_OPS)} differentiable operations")
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-058
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-063
 class GradcheckError(AssertionError):
     """Raised by gradcheck when autograd and central differences disagree."""
 

@@ -41,20 +41,27 @@ def _check_matmul(shape_a, shape_b):
 
 # %% ../../src/01_tensor/01_tensor.py #tensor-class
 class Tensor:
-    """An n-dimensional float32 array that autograd (module 06) can differentiate through."""
+    """An n-dimensional array (float32 unless told otherwise) that autograd (module 06) differentiates through."""
 
     default_dtype = np.float32   # module 06's gradcheck switches this to float64 temporarily
     __array_ufunc__ = None       # make `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's ufunc
 
-    def __init__(self, data, requires_grad=False):
-        """Wrap `data` (scalar, nested list, np.ndarray or Tensor) as a float array."""
+    def __init__(self, data, requires_grad=False, dtype=None):
+        """Wrap `data` (scalar, nested list, np.ndarray or Tensor) as an array of `dtype`.
+
+        `dtype` defaults to `Tensor.default_dtype` (float32); comparisons make `bool` tensors and `argmax`
+        an `int64` one.
+        """
         if isinstance(data, Tensor):
             data = data.data
+        dtype = Tensor.default_dtype if dtype is None else dtype
         try:
-            self.data = np.asarray(data, dtype=Tensor.default_dtype)
+            if data is None:                       # NumPy would silently make it nan
+                raise TypeError("None is no number")
+            self.data = np.asarray(data, dtype=dtype)
         except (TypeError, ValueError) as error:
             raise TypeError(f"Tensor: cannot convert data of type {type(data).__name__} to "
-                            f"{np.dtype(Tensor.default_dtype).name}: {error}") from None
+                            f"{np.dtype(dtype).name}: {error}") from None
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._grad_fn = None
@@ -85,11 +92,22 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def item(self):
-        """The single number in a one-element tensor, as a Python float."""
+        """The single number in a one-element tensor, as a Python number (a float for a float tensor)."""
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with exactly one element can be converted to a "
                              f"Python number, got shape {self.shape}")
-        return float(self.data.reshape(()))
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        """The numbers as (nested) Python lists; a 0-d tensor gives a single number."""
+        return self.data.tolist()
+
+    def __bool__(self):
+        # `if a == b:` on tensors of several elements is ambiguous: refuse it, as NumPy and PyTorch do
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous: reduce it "
+                             "first, e.g. bool((a == b).numpy().all())")
+        return bool(self.data.reshape(()))
 
     def __len__(self):
         if self.ndim == 0:
@@ -103,15 +121,20 @@ class Tensor:
 
     # ---- element-wise arithmetic (PRIMITIVES) ---------------------------------------------------
     @staticmethod
-    def _as_array(other):
-        """The float array behind a Tensor, scalar, list or array operand."""
-        return other.data if isinstance(other, Tensor) else Tensor(other).data
+    def _as_array(other, op="operand"):
+        """The array behind a Tensor, scalar, list or array operand; a TypeError names `op` and the type."""
+        if isinstance(other, Tensor):
+            return other.data
+        try:
+            return Tensor(other).data
+        except TypeError:
+            raise TypeError(f"{op}: unsupported operand types Tensor and {type(other).__name__}") from None
 
-    def _elementwise(self, name, function, other):
+    def _elementwise(self, name, function, other, dtype=None):
         """`function(self, other)` on the arrays, broadcasting, as a new Tensor; errors name the operation."""
-        other = Tensor._as_array(other)
+        other = Tensor._as_array(other, name)
         _check_broadcast(name, self.shape, other.shape)
-        return Tensor(function(self.data, other))
+        return Tensor(function(self.data, other), dtype=dtype)
 
     def __add__(self, other):
         """Element-wise `self + other` with broadcasting."""
@@ -126,6 +149,18 @@ class Tensor:
     def __truediv__(self, other):
         return self._elementwise("div", np.divide, other)
 
+    def __pow__(self, exponent):
+        """Element-wise `self ** exponent`; the exponent may be a number or a Tensor (broadcasting)."""
+        return self._elementwise("pow", np.power, exponent)
+
+    def minimum(self, other):
+        """Element-wise minimum of `self` and `other` (broadcasting)."""
+        return self._elementwise("minimum", np.minimum, other)
+
+    def maximum(self, other):
+        """Element-wise maximum of `self` and `other` (broadcasting)."""
+        return self._elementwise("maximum", np.maximum, other)
+
     def __neg__(self):
         return Tensor(-self.data)
 
@@ -137,15 +172,77 @@ class Tensor:
         return self.__mul__(other)
 
     def __rsub__(self, other):
-        return Tensor(other).__sub__(self)
+        return Tensor(Tensor._as_array(other, "sub")).__sub__(self)
 
     def __rtruediv__(self, other):
-        return Tensor(other).__truediv__(self)
+        return Tensor(Tensor._as_array(other, "div")).__truediv__(self)
+
+    def __rpow__(self, base):
+        return Tensor(Tensor._as_array(base, "pow")).__pow__(self)
+
+    # ---- element-wise functions (PRIMITIVES) -----------------------------------------------------
+    def exp(self):
+        """Element-wise e ** x."""
+        return Tensor(np.exp(self.data))
+
+    def log(self):
+        """Element-wise natural logarithm (-inf at 0, nan for a negative number, as NumPy)."""
+        return Tensor(np.log(self.data))
+
+    def sqrt(self):
+        """Element-wise square root (nan for a negative number, as NumPy)."""
+        return Tensor(np.sqrt(self.data))
+
+    def abs(self):
+        """Element-wise absolute value."""
+        return Tensor(np.abs(self.data))
+
+    def clip(self, min=None, max=None):
+        """Every element limited to [min, max] (either bound may be None, not both). Alias: `clamp`."""
+        if min is None and max is None:
+            raise ValueError("clip: give min, max or both")
+        return Tensor(np.clip(self.data, min, max))
+
+    def clamp(self, min=None, max=None):
+        """Same as `clip`."""
+        return self.clip(min, max)
+
+    def clone(self):
+        """A copy with its own memory."""
+        return Tensor(self.data.copy())
+
+    # ---- comparisons: boolean tensors, no gradient -----------------------------------------------
+    # Defining == makes Python drop the inherited hash; Tensors stay hashable by identity, as in PyTorch.
+    __hash__ = object.__hash__
+
+    def _compare(self, name, function, other):
+        try:
+            return self._elementwise(name, function, other, dtype=bool)
+        except TypeError:
+            return NotImplemented      # Python then says which types cannot be compared (== falls back to `is`)
+
+    def __lt__(self, other):
+        return self._compare("lt", np.less, other)
+
+    def __le__(self, other):
+        return self._compare("le", np.less_equal, other)
+
+    def __gt__(self, other):
+        return self._compare("gt", np.greater, other)
+
+    def __ge__(self, other):
+        return self._compare("ge", np.greater_equal, other)
+
+    def __eq__(self, other):
+        return self._compare("eq", np.equal, other)
+
+    def __ne__(self, other):
+        return self._compare("ne", np.not_equal, other)
 
     # ---- matrix multiplication (PRIMITIVE) ------------------------------------------------------
     def matmul(self, other):
         """Matrix product `self @ other`, following `np.matmul` (2-D, batched N-D, 1-D operands)."""
-        other = Tensor._as_array(other)
+        other = Tensor._as_array(other, "matmul")
         _check_matmul(self.shape, other.shape)
         return Tensor(np.matmul(self.data, other))
 
@@ -153,7 +250,7 @@ class Tensor:
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        return Tensor(other).matmul(self)
+        return Tensor(Tensor._as_array(other, "matmul")).matmul(self)
 
     # ---- reductions (PRIMITIVES) ----------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
@@ -167,6 +264,14 @@ class Tensor:
     def max(self, axis=None, keepdims=False):
         """Maximum over `axis` (all axes when None)."""
         return Tensor(np.max(self.data, axis=axis, keepdims=keepdims))
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over `axis` (all axes when None)."""
+        return Tensor(np.min(self.data, axis=axis, keepdims=keepdims))
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the maximum over `axis` (of the flattened tensor when None), as an int64 tensor."""
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims), dtype=np.int64)
 
     # ---- shape operations (PRIMITIVES) ----------------------------------------------------------
     def reshape(self, *shape):
@@ -198,6 +303,39 @@ class Tensor:
                                      f"{self.shape}")
             axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return self.permute(axes)
+
+    @property
+    def T(self):
+        """All axes reversed (the matrix transpose of a 2-D tensor), as `permute`."""
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """The axes from `start_dim` to `end_dim` (all, by default) merged into one, as `reshape`."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (self._axis("flatten", d) for d in (start_dim, end_dim))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def squeeze(self, axis=None):
+        """Without the axes of size 1 (only `axis`, an int or tuple, when given: others stay), as `reshape`."""
+        axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, (int, np.integer)) else axis
+        drop = {self._axis("squeeze", a) for a in axes}
+        return self.reshape(tuple(n for a, n in enumerate(self.shape) if a not in drop or n != 1))
+
+    def unsqueeze(self, axis):
+        """With a new axis of size 1 at position `axis` (-1: last), as `reshape`."""
+        if not -self.ndim - 1 <= axis <= self.ndim:      # one more position than there are axes
+            raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor of shape {self.shape}")
+        axis %= self.ndim + 1
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def _axis(self, op, axis):
+        """`axis` as a non-negative index into self.shape; a ValueError names `op` when it is out of range."""
+        if not -self.ndim <= axis < self.ndim:
+            raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {self.shape}")
+        return axis % self.ndim
 
     def permute(self, *axes):
         """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`."""
