@@ -130,36 +130,36 @@ class Tensor:
         except TypeError:
             raise TypeError(f"{op}: unsupported operand types Tensor and {type(other).__name__}") from None
 
-    def _elementwise(self, name, function, other, dtype=None):
-        """`function(self, other)` on the arrays, broadcasting, as a new Tensor; errors name the operation."""
+    def _elementwise(self, name, function, other):
+        """`function(self.data, other)`, broadcasting, as a NumPy array; errors name the operation `name`."""
         other = Tensor._as_array(other, name)
-        _check_broadcast(name, self.shape, other.shape)
-        return Tensor(function(self.data, other), dtype=dtype)
+        _check_broadcast(name, self.data.shape, other.shape)
+        return function(self.data, other)
 
     def __add__(self, other):
         """Element-wise `self + other` with broadcasting."""
-        return self._elementwise("add", np.add, other)
+        return Tensor(self._elementwise("add", np.add, other))
 
     def __sub__(self, other):
-        return self._elementwise("sub", np.subtract, other)
+        return Tensor(self._elementwise("sub", np.subtract, other))
 
     def __mul__(self, other):
-        return self._elementwise("mul", np.multiply, other)
+        return Tensor(self._elementwise("mul", np.multiply, other))
 
     def __truediv__(self, other):
-        return self._elementwise("div", np.divide, other)
+        return Tensor(self._elementwise("div", np.divide, other))
 
     def __pow__(self, exponent):
         """Element-wise `self ** exponent`; the exponent may be a number or a Tensor (broadcasting)."""
-        return self._elementwise("pow", np.power, exponent)
+        return Tensor(self._elementwise("pow", np.power, exponent))
 
     def minimum(self, other):
         """Element-wise minimum of `self` and `other` (broadcasting)."""
-        return self._elementwise("minimum", np.minimum, other)
+        return Tensor(self._elementwise("minimum", np.minimum, other))
 
     def maximum(self, other):
         """Element-wise maximum of `self` and `other` (broadcasting)."""
-        return self._elementwise("maximum", np.maximum, other)
+        return Tensor(self._elementwise("maximum", np.maximum, other))
 
     def __neg__(self):
         return Tensor(-self.data)
@@ -217,7 +217,7 @@ class Tensor:
 
     def _compare(self, name, function, other):
         try:
-            return self._elementwise(name, function, other, dtype=bool)
+            return Tensor(self._elementwise(name, function, other), dtype=bool)
         except TypeError:
             return NotImplemented      # Python then says which types cannot be compared (== falls back to `is`)
 
