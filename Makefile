@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 TITO   := $(PY) -m tito
-EXTRAS := authoring,grading,tests,book,bench
+EXTRAS := authoring,grading,tests,book,bench,differential
 
 .PHONY: course test venv export release check lab book bench clean
 

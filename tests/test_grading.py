@@ -31,8 +31,9 @@ from tito import report as class_report  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 POINTS = {"test-function": 1, "test-arithmetic-backward": 3, "test-matmul-backward": 3,
           "test-reduction-backward": 3, "test-shape-backward": 2, "test-activation-backward": 3,
-          "test-loss-backward": 2, "test-unbroadcast": 2, "test-backward": 4, "test-grad-tools": 2,
-          "test-enable-autograd": 4, "test-integration": 4}
+          "test-loss-backward": 2, "test-elementwise-backward": 4, "test-unbroadcast": 2, "test-backward": 4,
+          "test-grad-tools": 2, "test-enable-autograd": 4, "test-integration": 4}
+FULL = sum(POINTS.values())
 BEFORE_BACKWARD = list(POINTS)[:list(POINTS).index("test-backward")]
 LIMITS = {"TITO_CELL_TIMEOUT": "30", "TITO_NOTEBOOK_TIMEOUT": "300", "TITO_MEMORY_LIMIT": "2048"}
 
@@ -135,7 +136,7 @@ def test_every_case_gets_the_right_score_and_status(graded):
         expected = {gid: 0.0 if gid in zero else float(p) for gid, p in POINTS.items()}
         assert (row["status"], cells_of(row)) == (status, expected), student
         assert float(row["score"]) == sum(expected.values()), student
-        assert float(row["max_score"]) == 33
+        assert float(row["max_score"]) == FULL
 
 
 def test_hostile_and_honest_cases(graded):
@@ -183,7 +184,7 @@ def test_classmates_still_get_full_marks_in_a_later_run(graded, tmp_path):
     done = tito_grade(graded["course"], subs, tmp_path / "later.csv")
     rows = rows_of(tmp_path / "later.csv")
     for student in ("classmate-a", "classmate-b", "honest-bom"):
-        assert (rows[student]["status"], rows[student]["score"]) == ("ok", "33"), student
+        assert (rows[student]["status"], float(rows[student]["score"])) == ("ok", FULL), student
     assert "3/3" in done.stdout, "only the three resubmissions are graded again"
 
 
@@ -260,7 +261,7 @@ def test_no_sandbox_is_explicit_and_marks_every_row(graded, tmp_path):
     done = tito_grade(course, subs, tmp_path / "grades.csv", "--no-sandbox")
     assert "--no-sandbox" in done.stdout
     row = rows_of(tmp_path / "grades.csv")["reference"]
-    assert (row["score"], row["sandbox"]) == ("33", "none")
+    assert (float(row["score"]), row["sandbox"]) == (FULL, "none")
 
 
 def test_grading_refuses_without_bubblewrap(graded, tmp_path):

@@ -1,6 +1,10 @@
 """The source pipeline, on a small fixture module in a scratch copy of the project."""
+import ast
+import io
 import json
+import re
 import shutil
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -55,6 +59,41 @@ def test_export_has_banner_all_and_no_markers(built):
     for marker in source.MARKERS:
         assert marker not in text
     assert "hidden_check_negative" not in text, "test cells are not exported"
+    assert '"""Twice x."""' in text and "TODO" not in text and "HINTS" not in text, "exercise text is stripped"
+
+
+def test_export_strips_exercise_paragraphs_from_docstrings():
+    code = (
+        'def f(x):\n'
+        '    """Twice x.\n\n    TODO: return it.\n\n    APPROACH:\n    1. multiply.\n\n'
+        '    Returns a float.\n    """\n'
+        '    return 2 * x\n\n\n'
+        'def g():\n    """TODO: everything."""\n    return 1\n\n\n'
+        'def h():\n    """A sum. TODO: add them. HINTS: use +."""\n    return 3\n\n\n'
+        'class Stub:\n    """TODO: only a docstring."""\n')
+    assert export.strip_exercise_text(code) == (
+        'def f(x):\n    """Twice x.\n\n    Returns a float.\n    """\n    return 2 * x\n\n\n'
+        'def g():\n    return 1\n\n\n'
+        'def h():\n    """A sum."""\n    return 3\n\n\n'
+        'class Stub:\n    """TODO: only a docstring."""\n')
+    unfinished = 'def broken(:\n    """TODO: x"""\n'
+    assert export.strip_exercise_text(unfinished) == unfinished
+
+
+LIBRARY_TEXT = re.compile(r"\b(?:TODO|APPROACH|HINTS?):|\babove\b|\bbelow\b|\bsection \d|\bnotebook\b", re.I)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.slug)
+def test_package_reads_as_a_library(module):
+    """No exercise text, and no reference to text the package does not hold, in a docstring or comment."""
+    text = module.package_file.read_text(encoding="utf-8")
+    docstrings = [ast.get_docstring(node, clean=False) or "" for node in ast.walk(ast.parse(text))
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))]
+    comments = [token.string for token in tokenize.generate_tokens(io.StringIO(text).readline)
+                if token.type == tokenize.COMMENT and not token.string.startswith("# %%")]
+    found = [f"{match.group(0)!r} in: {piece[:120]}" for piece in docstrings + comments
+             for match in LIBRARY_TEXT.finditer(piece)]
+    assert not found, f"{module.package_file.name} shows notebook-only text:\n" + "\n".join(found)
 
 
 def test_export_and_release_are_byte_stable(built, tmp_path):

@@ -102,7 +102,10 @@ class Linear(Layer):
         ### END SOLUTION
 
     def forward(self, x):
-        """TODO: return `x @ self.weight`, plus `self.bias` when there is one (Tensor operations only)."""
+        """`x @ weight + bias` for a batch `x` whose last dimension is `in_features`.
+
+        TODO: return `x @ self.weight`, plus `self.bias` when there is one (Tensor operations only).
+        """
         x = as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input whose last dimension is in_features="
@@ -144,7 +147,9 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(seed)
 
     def forward(self, x, training=None):
-        """TODO: when training and p > 0, multiply `x` by a random keep-mask scaled by 1 / (1 - p).
+        """`x` with each element zeroed with probability p and the rest scaled by 1 / (1 - p), when training.
+
+        TODO: when training and p > 0, multiply `x` by a random keep-mask scaled by 1 / (1 - p).
 
         APPROACH:
         1. `training = self.training if training is None else training`.
@@ -197,7 +202,10 @@ class Sequential(Layer):
         return self
 
     def parameters(self):
-        """TODO: collect `layer.parameters()` of every layer, each tensor once (by `id`), in order."""
+        """The parameters of every layer, each tensor once, in order.
+
+        TODO: collect `layer.parameters()` of every layer, each tensor once (by `id`), in order.
+        """
         ### BEGIN SOLUTION
         seen, unique = set(), []
         for layer in self.layers:

@@ -58,7 +58,9 @@ class TensorDataset(Dataset):
     """Samples are rows: dataset[i] == (tensors[0][i], tensors[1][i], ...)."""
 
     def __init__(self, *tensors):
-        """TODO: store the tensors (converted with `Tensor(...)`) and check their first dimensions match.
+        """Samples are rows of `tensors`, which must all have the same first dimension.
+
+        TODO: store the tensors (converted with `Tensor(...)`) and check their first dimensions match.
 
         APPROACH: reject zero tensors and 0-d tensors; collect `len(t)` of each; if they differ, raise a
         ValueError listing the lengths.
@@ -123,13 +125,18 @@ class DataLoader:
         self.rng = np.random.default_rng(seed)   # one generator: a new permutation each epoch
 
     def __len__(self):
-        """TODO: the number of batches, rounding up."""
+        """The number of batches per epoch (the last one may be smaller).
+
+        TODO: the number of batches, rounding up.
+        """
         ### BEGIN SOLUTION
         return (len(self.dataset) + self.batch_size - 1) // self.batch_size
         ### END SOLUTION
 
     def __iter__(self):
-        """TODO: yield tuples of Tensors, batch by batch.
+        """Tuples of Tensors, one batch at a time (in a new random order each epoch when shuffling).
+
+        TODO: yield tuples of Tensors, batch by batch.
 
         APPROACH:
         1. `order = self.rng.permutation(n)` when shuffling, else `np.arange(n)`.

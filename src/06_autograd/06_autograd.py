@@ -28,7 +28,7 @@
 # | 3 | `unbroadcast` | a broadcast input gets the *sum* of its gradients |
 # | 4 | `backward` | the reverse walk over the graph, in topological order |
 # | 5 | `zero_grad`, `detach`, `retain_grad` | managing accumulated gradients |
-# | 6 | `enable_autograd` | teaching the module-01 `Tensor` (and modules 02 and 04) to record graphs |
+# | 6 | `enable_autograd` | teaching the module-01 `Tensor` (and modules 02-04) to record graphs |
 #
 # Then we check everything numerically with `gradcheck`, look at how much memory a graph holds, and train a
 # real classifier with nothing but your engine and plain gradient descent.
@@ -43,6 +43,8 @@
 #| export
 import functools
 import gc
+import weakref
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -57,9 +59,9 @@ import os
 import sys
 import time
 
-# The autograder runs every test of this notebook but not its demos and timings: nbgrader tells the kernel
-# that it is grading by setting NBGRADER_EXECUTION. When you run the notebook, DEMOS is True.
-DEMOS = os.environ.get("NBGRADER_EXECUTION") != "autograde"
+# The autograder (nbgrader sets NBGRADER_EXECUTION) and `tito module complete` (TITO_DEMOS=0) run every test of
+# this notebook but not its demos and timings. When you run the notebook yourself, DEMOS is True.
+DEMOS = os.environ.get("NBGRADER_EXECUTION") != "autograde" and os.environ.get("TITO_DEMOS") != "0"
 
 # %% [markdown]
 # ## 1. Computation graphs
@@ -84,8 +86,9 @@ DEMOS = os.environ.get("NBGRADER_EXECUTION") != "autograde"
 #   don't need gradients, parameters do; opting in keeps graphs small.
 # - **grad mode**: inside `with no_grad():` nothing is recorded, which is what you want for evaluation.
 #
-# The flag and the helpers that attach a node to a result are given; read them, they are the whole of "graph
-# recording".
+# The flag and two helpers are given. `_record(out, node)` makes `out` the output of `node`. `_attach(out, node)`
+# does the same, but only when grad mode is on and some saved input requires grad: section 6 builds its first
+# graphs by hand with it. From section 8 on, every operator records its own node (section 3.1 shows how).
 
 # %%
 #| export
@@ -188,7 +191,9 @@ print("chain rule:", np.cos(x0 ** 2) * 2 * x0, " central difference:",
 # returns **a tuple with one gradient per saved tensor**, in the same order. An input that does not require
 # grad gets `None`, so no work is wasted on data or constants.
 #
-# Rules that need more than the inputs (an axis, the forward output) store it in their own `__init__`.
+# Rules that need more than the inputs (an axis, the forward output) store it in their own `__init__`. A
+# `Function` can also hold the forward half of an operation: section 9.1 adds an operation of your own
+# that way, with `forward` and `run`.
 
 # %% nbgrader={"grade": false, "grade_id": "function", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -216,6 +221,25 @@ class Function:
         array in a leaf's `.grad` without copying it."""
         raise NotImplementedError(f"{type(self).__name__}.apply is not implemented")
 
+    def forward(self, *arrays, **options):
+        """The operation itself, on NumPy arrays (NumPy in, NumPy out): what a custom operation defines.
+
+        It runs on the node, so it may keep on `self` whatever `apply` will need."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented: define it to use "
+                                  f"{type(self).__name__}.run(...) (see Function.run)")
+
+    @classmethod
+    def run(cls, *inputs, **options):
+        """Apply this operation to `inputs` (Tensors, arrays or numbers): the public way to add an operation.
+
+        Subclass Function with `forward(self, *arrays, **options)` and `apply(self, grad_output)`, then call
+        `MyOp.run(x, ...)`, as PyTorch's `MyOp.apply(x, ...)`: `forward` runs on the inputs' arrays, and the
+        result records a `MyOp` node when grad mode is on and an input requires grad.
+        """
+        tensors = [as_tensor(t) for t in inputs]
+        node = cls(*tensors)
+        return _attach(Tensor(node.forward(*(t.data for t in tensors), **options)), node)
+
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
@@ -242,9 +266,152 @@ if __name__ == "__main__":
     test_unit_function()
 
 # %% [markdown]
+# ### 3.1 Registering a rule
+#
+# A rule is useless until the forward operation it differentiates records it. So every rule says, on the
+# line above its class, **which operation it differentiates and how that call becomes a node**:
+#
+# ```python
+# @differentiates(Tensor, "__mul__", binary)
+# class MulBackward(Function):
+#     ...
+# ```
+#
+# `differentiates` adds one entry to the registry `DIFFERENTIABLE_OPS`; in section 8 you write
+# `enable_autograd()`, which reads it and replaces each registered method with a version that records its
+# node. Any later module can register its own operations the same way, in its own file.
+#
+# The third argument, the **recorder**, turns a forward call into a node. There are a few call shapes, each
+# one small function below; a rule's constructor receives exactly what the recorder hands it, which is what
+# the forward computed:
+#
+# | recorder | called as | node built |
+# |---|---|---|
+# | `binary` | `a.op(b)` | `Rule(a, b)`; a number or list `b` becomes a constant Tensor |
+# | `unary` | `x.op(...)` | `Rule(x)` |
+# | `with_output` | `x.op(...)` | `Rule(x, out)`, `out` being the forward's result |
+# | `reduction` | `x.op(axis=None, keepdims=False)` | `Rule(x, out, axis, keepdims)` |
+# | `parsed(parse)` | `x.op(*args)` | `Rule(x, parse(x, *args))`: module 01's own parser, e.g. the normalised axes |
+# | `activation` | `act.forward(x)` | `Rule(x, out)` |
+# | `along_dim` | `softmax.forward(x)` | `Rule(x, out, softmax.dim)` |
+# | `loss` | `loss.forward(pred, target)` | `Rule(pred, target)` |
+#
+# Each recorder asks "grad mode on, and does an input require grad?" *before* building the node: inference
+# (`no_grad`) and constants then build no graph at all. A recorder runs once per operation, so its few
+# lines are the engine's per-operation overhead.
+
+# %%
+#| export
+class Op(NamedTuple):
+    """One differentiable operation: `owner.method`, whose results `record` links to a `rule` node."""
+    owner: type
+    method: str
+    rule: type
+    record: Callable
+
+
+DIFFERENTIABLE_OPS = {}   # "Tensor.__mul__" -> Op(Tensor, "__mul__", MulBackward, binary), filled by @differentiates
+
+
+def op_name(owner, method):
+    """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
+    return f"{owner.__name__}.{method}"
+
+
+def differentiates(owner, method, record):
+    """Class decorator: register the decorated rule as the backward of `owner.method`, recorded by `record`.
+
+    Registering a name again replaces its entry. `enable_autograd()` wires everything registered so far.
+    """
+    def register(rule):
+        DIFFERENTIABLE_OPS[op_name(owner, method)] = Op(owner, method, rule, record)
+        return rule
+    return register
+
+
+def binary(original, rule):
+    """Recorder for `a.op(b)`: the node is `rule(a, b)`; a number, list or array `b` becomes a constant."""
+    def op(self, other):
+        try:
+            other = as_tensor(other)
+        except TypeError:                  # not a number: the forward's error names the operation and the type
+            return original(self, other)
+        out = original(self, other)
+        if _grad_enabled and (self.requires_grad or other.requires_grad):
+            _record(out, rule(self, other))
+        return out
+    return functools.wraps(original)(op)
+
+
+def _method(original, node):
+    """`x.op(*args)` recording `node(x, out, *args)` when x requires grad and grad mode is on."""
+    def op(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        if _grad_enabled and self.requires_grad:
+            _record(out, node(self, out, *args, **kwargs))
+        return out
+    return functools.wraps(original)(op)
+
+
+def unary(original, rule):
+    """Recorder for `x.op(...)` whose rule needs the input only: `rule(x)`."""
+    return _method(original, lambda x, out, *args, **kwargs: rule(x))
+
+
+def with_output(original, rule):
+    """Recorder for `x.op(...)` whose rule reuses the forward's result: `rule(x, out)`."""
+    return _method(original, lambda x, out, *args, **kwargs: rule(x, out))
+
+
+def reduction(original, rule):
+    """Recorder for `x.op(axis=None, keepdims=False)`: `rule(x, out, axis, keepdims)`."""
+    return _method(original, lambda x, out, axis=None, keepdims=False: rule(x, out, axis, keepdims))
+
+
+def parsed(parse):
+    """Recorder for `x.op(*args)`: `rule(x, parse(x, *args))`, `parse` being the forward's own parser.
+
+    For a rule that needs the arguments as the forward understood them (module 01 parses them)."""
+    def record(original, rule):
+        return _method(original, lambda x, out, *args: rule(x, parse(x, *args)))
+    return record
+
+
+def _module(original, node):
+    """`module.forward(x)` recording `node(module, x, out)` when x requires grad and grad mode is on."""
+    def op(module, x):
+        x = as_tensor(x)
+        out = original(module, x)
+        if _grad_enabled and x.requires_grad:
+            _record(out, node(module, x, out))
+        return out
+    return functools.wraps(original)(op)
+
+
+def activation(original, rule):
+    """Recorder for `act.forward(x)`: `rule(x, out)`."""
+    return _module(original, lambda module, x, out: rule(x, out))
+
+
+def along_dim(original, rule):
+    """Recorder for `act.forward(x)` of an activation with a `dim` (Softmax): `rule(x, out, act.dim)`."""
+    return _module(original, lambda module, x, out: rule(x, out, module.dim))
+
+
+def loss(original, rule):
+    """Recorder for `loss.forward(pred, target)`: `rule(pred, target)`."""
+    def op(module, pred, target):
+        out = original(module, pred, target)
+        if _grad_enabled and (getattr(pred, "requires_grad", False) or getattr(target, "requires_grad", False)):
+            _record(out, rule(as_tensor(pred), as_tensor(target)))
+        return out
+    return functools.wraps(original)(op)
+
+# %% [markdown]
 # ## 4. The backward rules
 #
-# Each rule below is a few lines of NumPy. Write `g` for `grad_output`. Two conventions keep them short:
+# Each rule below is a few lines of NumPy, registered by the line above its class (section 3.1). Write `g` for
+# `grad_output`. Two conventions keep them short:
 #
 # - **Shapes.** Return gradients in the shape the *operation* produced them (for `a + b` with a broadcast `b`,
 #   the full broadcast shape). The engine reduces each gradient to its input's shape with `unbroadcast`
@@ -263,8 +430,9 @@ if __name__ == "__main__":
 
 # %% nbgrader={"grade": false, "grade_id": "arithmetic-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
+@differentiates(Tensor, "__add__", binary)
 class AddBackward(Function):
-    """z = a + b: grad_a = g, grad_b = g."""
+    """z = a + b: ∂a = g, ∂b = g."""
 
     def apply(self, grad_output):
         """TODO: return the gradients for a and b (None for an input that does not require grad).
@@ -277,8 +445,9 @@ class AddBackward(Function):
         ### END SOLUTION
 
 
+@differentiates(Tensor, "__sub__", binary)
 class SubBackward(Function):
-    """z = a - b: grad_a = g, grad_b = -g."""
+    """z = a − b: ∂a = g, ∂b = −g."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b. APPROACH: g for a, -g for b."""
@@ -288,8 +457,9 @@ class SubBackward(Function):
         ### END SOLUTION
 
 
+@differentiates(Tensor, "__mul__", binary)
 class MulBackward(Function):
-    """z = a * b: grad_a = g * b, grad_b = g * a."""
+    """z = a · b: ∂a = g · b, ∂b = g · a."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b. APPROACH: g * b for a, g * a for b (use the `.data` arrays)."""
@@ -299,8 +469,9 @@ class MulBackward(Function):
         ### END SOLUTION
 
 
+@differentiates(Tensor, "__truediv__", binary)
 class DivBackward(Function):
-    """z = a / b: grad_a = g / b, grad_b = -g * a / b²."""
+    """z = a / b: ∂a = g / b, ∂b = −g · a / b²."""
 
     def apply(self, grad_output):
         """TODO: gradients for a and b.
@@ -315,8 +486,9 @@ class DivBackward(Function):
         ### END SOLUTION
 
 
+@differentiates(Tensor, "__neg__", unary)
 class NegBackward(Function):
-    """z = -a: grad_a = -g."""
+    """z = −a: ∂a = −g."""
 
     def apply(self, grad_output):
         """TODO: a one-element tuple holding the gradient for a."""
@@ -395,8 +567,9 @@ if __name__ == "__main__":
 
 # %% nbgrader={"grade": false, "grade_id": "matmul-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
+@differentiates(Tensor, "matmul", binary)
 class MatmulBackward(Function):
-    """Z = A @ B (2-D, batched or 1-D operands): grad_A = g @ Bᵀ, grad_B = Aᵀ @ g."""
+    """Z = A @ B (2-D, batched or 1-D operands): ∂A = g @ Bᵀ, ∂B = Aᵀ @ g."""
 
     def apply(self, grad_output):
         """TODO: gradients for A and B.
@@ -460,26 +633,29 @@ if __name__ == "__main__":
 #   back** to the input's shape. When `keepdims=False` the reduced axes are gone from `g`; put them back with
 #   `np.expand_dims(g, axis)` first. (With `axis=None` the output is a scalar, which broadcasts as is.)
 # - `mean`: the same, divided by the number of elements averaged, `input size / output size`.
-# - `max`: only the winning element moved the output, so the gradient goes to it. When several elements tie
-#   for the maximum they **share** it evenly (PyTorch does the same for a full reduction): mask the maxima and
-#   divide the mask by how many there are.
+# - `max`: only the winning element moved the output, so the gradient goes to it: the elements equal to the
+#   forward's output. When several elements tie for the maximum they **share** it evenly (PyTorch does the
+#   same for a full reduction): mask them and divide the mask by how many there are.
+#
+# The recorder hands each rule what the forward computed: the output, `axis` and `keepdims`.
 
 # %% nbgrader={"grade": false, "grade_id": "reduction-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 class _ReduceBackward(Function):
-    """Shared constructor for sum/mean/max: remembers axis and keepdims."""
+    """Shared constructor of the reductions: keeps the forward's output, axis and keepdims."""
 
-    def __init__(self, x, axis=None, keepdims=False):
+    def __init__(self, x, out, axis=None, keepdims=False):
         super().__init__(x)
-        self.axis, self.keepdims = axis, keepdims
+        self.out, self.axis, self.keepdims = out.data, axis, keepdims
 
     def _expand(self, g):
         """Give g back the reduced axes (size 1), so it broadcasts against the input."""
         return g if self.keepdims or self.axis is None else np.expand_dims(g, self.axis)
 
 
+@differentiates(Tensor, "sum", reduction)
 class SumBackward(_ReduceBackward):
-    """z = x.sum(axis): grad_x = g broadcast back to x's shape."""
+    """z = x.sum(axis): g copied to every summed element."""
 
     def apply(self, grad_output):
         """TODO: broadcast the (expanded) upstream gradient to x's shape.
@@ -492,56 +668,64 @@ class SumBackward(_ReduceBackward):
         ### END SOLUTION
 
 
+@differentiates(Tensor, "mean", reduction)
 class MeanBackward(_ReduceBackward):
-    """z = x.mean(axis): grad_x = g broadcast back to x's shape, divided by the number of elements averaged."""
+    """z = x.mean(axis): g / n copied to each of the n averaged elements."""
 
     def apply(self, grad_output):
-        """TODO: like SumBackward, divided by the count of averaged elements (x.size / grad_output.size)."""
+        """TODO: like SumBackward, divided by the count of averaged elements (x.size / self.out.size)."""
         (x,) = self.saved_tensors
         ### BEGIN SOLUTION
-        count = x.data.size / max(np.size(grad_output), 1)
+        count = x.data.size / max(self.out.size, 1)
         return (np.broadcast_to(self._expand(grad_output), x.shape) / count,)
         ### END SOLUTION
 
 
+@differentiates(Tensor, "max", reduction)
 class MaxBackward(_ReduceBackward):
-    """z = x.max(axis): grad_x = g at the maxima (tied maxima share it evenly), 0 elsewhere."""
+    """z = x.max(axis): g to the maximum (shared evenly between ties), 0 elsewhere."""
 
     def apply(self, grad_output):
-        """TODO: send the gradient to the maxima; tied maxima share it evenly.
+        """TODO: send the gradient to the elements equal to the output; tied ones share it evenly.
 
         APPROACH:
-        1. `top = x.data.max(axis=self.axis, keepdims=True)`; `mask = (x.data == top)`.
+        1. `mask = x.data == self._expand(self.out)` marks the elements the forward picked.
         2. `share = mask / mask.sum(axis=self.axis, keepdims=True)`.
         3. Return `(share * self._expand(grad_output),)`.
         """
         (x,) = self.saved_tensors
         ### BEGIN SOLUTION
-        mask = x.data == x.data.max(axis=self.axis, keepdims=True)
+        mask = x.data == self._expand(self.out)
         share = mask / mask.sum(axis=self.axis, keepdims=True)
         return (share * self._expand(grad_output),)
         ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-reduction-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+def _check_reduction(rule, numpy_reduce, x, axis=None, keepdims=False, **kwargs):
+    """_rule_check for a reduction: builds the node as the recorder does, from the forward's output."""
+    forward = lambda a: numpy_reduce(a, axis=axis, keepdims=keepdims)
+    return _rule_check(lambda t: rule(t, Tensor(forward(t.data)), axis, keepdims), forward, x, **kwargs)
+
+
 def test_unit_reduction_backward():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 4))
-    _rule_check(SumBackward, np.sum, x, upstream=np.array(2.0))
-    _rule_check(lambda t: SumBackward(t, axis=1), lambda a: a.sum(axis=1), x,
-                name="(sum over axis 1 without keepdims: expand g before broadcasting)")
-    _rule_check(lambda t: MeanBackward(t, axis=0, keepdims=True), lambda a: a.mean(axis=0, keepdims=True), x,
-                name="(mean: divide by the number of averaged elements)")
-    _rule_check(lambda t: MaxBackward(t, axis=1), lambda a: a.max(axis=1), x,
-                name="(max: the gradient goes to the largest element of each row)")
-    tie = MaxBackward(Tensor([1.0, 3.0, 3.0], requires_grad=True)).apply(np.array(1.0))[0]
+    _check_reduction(SumBackward, np.sum, x, upstream=np.array(2.0))
+    _check_reduction(SumBackward, np.sum, x, axis=1,
+                     name="(sum over axis 1 without keepdims: expand g before broadcasting)")
+    _check_reduction(MeanBackward, np.mean, x, axis=0, keepdims=True,
+                     name="(mean: divide by the number of averaged elements)")
+    _check_reduction(MaxBackward, np.max, x, axis=1,
+                     name="(max: the gradient goes to the largest element of each row)")
+    tie = MaxBackward(Tensor([1.0, 3.0, 3.0], requires_grad=True), Tensor(3.0)).apply(np.array(1.0))[0]
     assert _close(tie, [0.0, 0.5, 0.5]), f"MaxBackward: two tied maxima should share the gradient, got {tie}"
     ### BEGIN HIDDEN TESTS
     y = rng.normal(size=(2, 3, 4))
-    _rule_check(lambda t: SumBackward(t, axis=(0, 2)), lambda a: a.sum(axis=(0, 2)), y, name="(tuple axis)")
-    _rule_check(lambda t: MeanBackward(t, axis=-1), lambda a: a.mean(axis=-1), y, name="(negative axis)")
-    _rule_check(MeanBackward, np.mean, y, upstream=np.array(-1.5))
-    _rule_check(lambda t: MaxBackward(t, axis=0, keepdims=True), lambda a: a.max(axis=0, keepdims=True), y)
-    tie = MaxBackward(Tensor([[2.0, 2.0, 2.0, 1.0]], requires_grad=True), axis=1).apply(np.array([3.0]))[0]
+    _check_reduction(SumBackward, np.sum, y, axis=(0, 2), name="(tuple axis)")
+    _check_reduction(MeanBackward, np.mean, y, axis=-1, name="(negative axis)")
+    _check_reduction(MeanBackward, np.mean, y, upstream=np.array(-1.5))
+    _check_reduction(MaxBackward, np.max, y, axis=0, keepdims=True)
+    tie = MaxBackward(Tensor([[2.0, 2.0, 2.0, 1.0]], requires_grad=True), Tensor([2.0]), 1).apply(np.array([3.0]))[0]
     assert _close(tie, [[1.0, 1.0, 1.0, 0.0]]), "MaxBackward: three ties share 3.0 evenly"
     ### END HIDDEN TESTS
 
@@ -554,19 +738,19 @@ if __name__ == "__main__":
 # These move numbers without changing them, so the backward moves the gradient back:
 #
 # - `reshape`: reshape `g` to the input's shape.
-# - `transpose(dim0, dim1)` swaps two axes (the last two by default): swapping them again undoes it.
-# - `permute(*axes)`: undo with the inverse permutation, `np.argsort(axes)`.
-# - indexing `x[key]`: scatter `g` into zeros of x's shape at `key`. With an index array an element can be
-#   picked **twice** (`x[[0, 0]]`); both picks must contribute, and `zeros[key] += g` silently keeps only one.
-#   `np.add.at(zeros, key, g)` accumulates correctly.
+# - `permute(*axes)`: undo with the inverse permutation, `np.argsort(axes)`. The recorder hands the rule the
+#   axes as module 01's `permute` understood them (its parser `_permutation`: a tuple, negatives resolved).
+#   `transpose` needs no rule of its own: module 01 writes it as the permutation that swaps two axes.
+# - indexing `x[key]`: scatter `g` into zeros of x's shape at `key` (again the key as module 01 used it). With
+#   an index array an element can be picked **twice** (`x[[0, 0]]`); both picks must contribute, and
+#   `zeros[key] += g` silently keeps only one. `np.add.at(zeros, key, g)` accumulates correctly.
 
 # %% nbgrader={"grade": false, "grade_id": "shape-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
+@differentiates(Tensor, "clone", unary)
+@differentiates(Tensor, "reshape", unary)
 class ReshapeBackward(Function):
-    """z = x.reshape(shape): grad_x = g reshaped to x's shape."""
-
-    def __init__(self, x, *shape):
-        super().__init__(x)
+    """z = x.reshape(shape) (or x.clone()): g reshaped back to the input's shape."""
 
     def apply(self, grad_output):
         """TODO: reshape the gradient to x's shape."""
@@ -576,31 +760,13 @@ class ReshapeBackward(Function):
         ### END SOLUTION
 
 
-class TransposeBackward(Function):
-    """z = x.transpose(dim0, dim1): grad_x = g with the same two axes swapped back."""
-
-    def __init__(self, x, dim0=None, dim1=None):
-        super().__init__(x)
-        self.dims = (-2, -1) if dim0 is None else (dim0, dim1)
-
-    def apply(self, grad_output):
-        """TODO: swap the same two axes back (a tensor with fewer than 2 axes was returned unchanged)."""
-        (x,) = self.saved_tensors
-        ### BEGIN SOLUTION
-        if x.data.ndim < 2:
-            return (grad_output,)
-        return (np.swapaxes(grad_output, *self.dims),)
-        ### END SOLUTION
-
-
+@differentiates(Tensor, "permute", parsed(Tensor._permutation))
 class PermuteBackward(Function):
-    """z = x.permute(axes): grad_x = g permuted by the inverse permutation."""
+    """z = x.permute(axes): g permuted by the inverse permutation."""
 
-    def __init__(self, x, *axes):
+    def __init__(self, x, axes):
         super().__init__(x)
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        self.axes = [int(a) % max(x.data.ndim, 1) for a in axes]
+        self.axes = axes
 
     def apply(self, grad_output):
         """TODO: apply the inverse permutation. HINTS: `np.transpose(g, np.argsort(self.axes))`."""
@@ -609,12 +775,13 @@ class PermuteBackward(Function):
         ### END SOLUTION
 
 
+@differentiates(Tensor, "__getitem__", parsed(Tensor._index_key))
 class SliceBackward(Function):
-    """z = x[key]: grad_x = g scattered into zeros of x's shape at key (repeated indices add up)."""
+    """z = x[key]: g scattered into zeros at the indexed positions (repeats add up)."""
 
     def __init__(self, x, key):
         super().__init__(x)
-        self.key = key.data.astype(np.int64) if isinstance(key, Tensor) else key
+        self.key = key
 
     def apply(self, grad_output):
         """TODO: scatter the gradient into zeros of x's shape, accumulating repeated indices.
@@ -632,11 +799,10 @@ class SliceBackward(Function):
 def test_unit_shape_backward():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 3, 4))
-    _rule_check(lambda t: ReshapeBackward(t, 6, 4), lambda a: a.reshape(6, 4), x)
-    _rule_check(TransposeBackward, lambda a: np.swapaxes(a, -2, -1), x)
-    _rule_check(lambda t: TransposeBackward(t, 0, 2), lambda a: np.swapaxes(a, 0, 2), x)
-    _rule_check(lambda t: PermuteBackward(t, 2, 0, 1), lambda a: np.transpose(a, (2, 0, 1)), x,
+    _rule_check(ReshapeBackward, lambda a: a.reshape(6, 4), x)
+    _rule_check(lambda t: PermuteBackward(t, (2, 0, 1)), lambda a: np.transpose(a, (2, 0, 1)), x,
                 name="(permute: undo with the inverse permutation np.argsort(axes))")
+    _rule_check(lambda t: PermuteBackward(t, (0, 2, 1)), lambda a: np.swapaxes(a, -2, -1), x, name="(a transpose)")
     picked = SliceBackward(Tensor([1.0, 2.0, 3.0], requires_grad=True), [0, 0, 2]).apply(np.array([1.0, 1.0, 1.0]))[0]
     assert _close(picked, [2.0, 0.0, 1.0]), \
         f"SliceBackward: x[[0, 0, 2]] picks x[0] twice, so its gradient is 2; got {picked} (use np.add.at)"
@@ -644,7 +810,7 @@ def test_unit_shape_backward():
     _rule_check(lambda t: SliceBackward(t, (slice(None), 1)), lambda a: a[:, 1], x)
     _rule_check(lambda t: SliceBackward(t, (0, slice(1, 3), [3, 3, 0])), lambda a: a[0, 1:3, [3, 3, 0]], x)
     _rule_check(lambda t: PermuteBackward(t, (1, 2, 0)), lambda a: np.transpose(a, (1, 2, 0)), x)
-    _rule_check(lambda t: ReshapeBackward(t, (-1,)), lambda a: a.reshape(-1), x)
+    _rule_check(ReshapeBackward, lambda a: a.reshape(-1), x)
     ### END HIDDEN TESTS
 
 if __name__ == "__main__":
@@ -671,16 +837,17 @@ if __name__ == "__main__":
 
 # %% nbgrader={"grade": false, "grade_id": "activation-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
-class _ActivationBackward(Function):
-    """Element-wise activation: saves the input x and keeps the output array as `self.out`."""
+class _OutputBackward(Function):
+    """A rule that reuses its forward's result: saves the input x and keeps the output array as `self.out`."""
 
     def __init__(self, x, out):
         super().__init__(x)
-        self.out = out.data if isinstance(out, Tensor) else np.asarray(out)
+        self.out = out.data
 
 
-class ReLUBackward(_ActivationBackward):
-    """z = relu(x): grad_x = g * (x > 0)."""
+@differentiates(ReLU, "forward", activation)
+class ReLUBackward(_OutputBackward):
+    """z = relu(x): g where x > 0, else 0."""
 
     def apply(self, grad_output):
         """TODO: pass the gradient where x > 0, zero elsewhere."""
@@ -690,8 +857,9 @@ class ReLUBackward(_ActivationBackward):
         ### END SOLUTION
 
 
-class SigmoidBackward(_ActivationBackward):
-    """s = sigmoid(x): grad_x = g * s * (1 - s)."""
+@differentiates(Sigmoid, "forward", activation)
+class SigmoidBackward(_OutputBackward):
+    """z = sigmoid(x): g · s · (1 − s), s the output."""
 
     def apply(self, grad_output):
         """TODO: g * s * (1 - s), with s = self.out."""
@@ -701,8 +869,9 @@ class SigmoidBackward(_ActivationBackward):
         ### END SOLUTION
 
 
-class TanhBackward(_ActivationBackward):
-    """s = tanh(x): grad_x = g * (1 - s²)."""
+@differentiates(Tanh, "forward", activation)
+class TanhBackward(_OutputBackward):
+    """z = tanh(x): g · (1 − t²), t the output."""
 
     def apply(self, grad_output):
         """TODO: g * (1 - s**2), with s = self.out."""
@@ -711,8 +880,9 @@ class TanhBackward(_ActivationBackward):
         ### END SOLUTION
 
 
-class GELUBackward(_ActivationBackward):
-    """z = gelu(x) (tanh approximation): grad_x = g * the derivative of that approximation."""
+@differentiates(GELU, "forward", activation)
+class GELUBackward(_OutputBackward):
+    """z = gelu(x): g · GELU′(x), the derivative of the tanh approximation."""
 
     def apply(self, grad_output):
         """TODO: the derivative of the tanh approximation given above.
@@ -728,8 +898,9 @@ class GELUBackward(_ActivationBackward):
         ### END SOLUTION
 
 
-class SoftmaxBackward(_ActivationBackward):
-    """s = softmax(x) along dim: grad_x = s * (g - sum(g * s, along dim))."""
+@differentiates(Softmax, "forward", along_dim)
+class SoftmaxBackward(_OutputBackward):
+    """z = softmax(x, dim): s · (g − Σ g·s along dim), s the output."""
 
     def __init__(self, x, out, dim=-1):
         super().__init__(x, out)
@@ -789,16 +960,19 @@ if __name__ == "__main__":
 # averaged over:
 #
 # - MSE, `mean((p - t)²)`: `grad_p = g · 2 (p - t) / N` (and the negative for `t`, if it requires grad).
-# - Binary cross-entropy, `-mean(t log p + (1 - t) log(1 - p))`: `grad_p = g · (p - t) / (p (1 - p)) / N`.
-#   Clip `p` into `[1e-7, 1 - 1e-7]` first so a saturated prediction cannot divide by zero.
+# - Binary cross-entropy, `-mean(t log p + (1 - t) log(1 - p))`: `grad_p = g · (p - t) / (p (1 - p)) / N`
+#   and `grad_t = g · (log(1 - p) - log p) / N`. The forward clips `p` into `[1e-7, 1 - 1e-7]` (in float64,
+#   where `1 - 1e-7` exists), so a saturated prediction cannot divide by zero; the backward uses the same
+#   clipped `p`, and where the forward clipped, the loss does not move with `p`: `grad_p` is 0 there.
 # - Cross-entropy on logits `z: (batch, classes)` with integer targets, `mean(-log softmax(z)[i, t_i])`:
 #   `grad_z = g · (softmax(z) - onehot(t)) / batch`. The softmax and the log cancel into this famously simple
 #   form, which is why frameworks fuse them. Integer targets get no gradient (`None`).
 
 # %% nbgrader={"grade": false, "grade_id": "loss-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
+@differentiates(MSELoss, "forward", loss)
 class MSEBackward(Function):
-    """mean((p - t)²) over N elements: grad_p = g · 2 (p - t) / N, grad_t = -grad_p."""
+    """mean((p − t)²): ∂p = 2g (p − t) / n, ∂t = −∂p."""
 
     def apply(self, grad_output):
         """TODO: gradients for predictions and targets of mean((p - t)**2)."""
@@ -809,21 +983,31 @@ class MSEBackward(Function):
         ### END SOLUTION
 
 
+@differentiates(BinaryCrossEntropyLoss, "forward", loss)
 class BCEBackward(Function):
-    """-mean(t log p + (1 - t) log(1 - p)) over N elements: grad_p = g · (p - t) / (p (1 - p)) / N."""
+    """binary cross-entropy: ∂p = g (p − t) / (p (1 − p)) / n, 0 where p was clipped; ∂t = g log((1 − p) / p) / n."""
 
     def apply(self, grad_output):
-        """TODO: gradient for the predictions (None for the targets)."""
+        """TODO: the arrays `grad_p` and `grad_t` (the lines below cast them and choose None).
+
+        APPROACH: the formulas above with `q`, the clipped p: `grad_p = g (q - t) / (q (1 - q)) / n`, but 0
+        where the forward clipped (`np.where(p == q, ..., 0.0)`); `grad_t = g (log(1 - q) - log q) / n`.
+        """
         pred, target = self.saved_tensors
+        eps = BinaryCrossEntropyLoss.eps
+        p = pred.data.astype(np.float64)             # float64, as the forward: 1 - 1e-7 is no float32 number
+        q, t, n = np.clip(p, eps, 1 - eps), target.data.astype(np.float64), p.size
         ### BEGIN SOLUTION
-        p = np.clip(pred.data, 1e-7, 1 - 1e-7)
-        grad = grad_output * (p - target.data) / (p * (1 - p)) / p.size
-        return (grad if _needs(pred) else None, None)
+        grad_p = np.where(p == q, grad_output * (q - t) / (q * (1 - q)) / n, 0.0)
+        grad_t = grad_output * (np.log(1 - q) - np.log(q)) / n
         ### END SOLUTION
+        return (grad_p.astype(pred.data.dtype) if _needs(pred) else None,
+                grad_t.astype(target.data.dtype) if _needs(target) else None)
 
 
+@differentiates(CrossEntropyLoss, "forward", loss)
 class CrossEntropyBackward(Function):
-    """mean(-log softmax(z)[i, t_i]) over the batch: grad_z = g · (softmax(z) - onehot(t)) / batch."""
+    """cross-entropy of logits: ∂logits = g (softmax(logits) − onehot(t)) / batch."""
 
     def apply(self, grad_output):
         """TODO: g * (softmax(logits) - onehot(targets)) / batch; None for the targets.
@@ -846,8 +1030,11 @@ def test_unit_loss_backward():
     rng = np.random.default_rng(0)
     p, t = rng.uniform(0.1, 0.9, size=(4, 3)), rng.uniform(0, 1, size=(4, 3))
     _rule_check(MSEBackward, lambda p, t: np.mean((p - t) ** 2), p, t, upstream=np.array(1.7))
-    bce = lambda p: -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
-    _rule_check(lambda q: BCEBackward(q, Tensor(t)), bce, p, upstream=np.array(0.8))
+    bce = lambda p, t: -np.mean(t * np.log(p) + (1 - t) * np.log(1 - p))
+    _rule_check(BCEBackward, bce, p, t, upstream=np.array(0.8), name="(BCE: targets that require grad get one too)")
+    clipped = BCEBackward(Tensor([0.0, 1.0, 0.5], requires_grad=True), Tensor([1.0, 0.0, 1.0])).apply(np.array(1.0))
+    assert clipped[1] is None and _close(clipped[0], [0.0, 0.0, -2 / 3]) and clipped[0].dtype == np.float32, \
+        f"BCEBackward: 0 where the forward clipped p (it is flat there), float32 like p; got {clipped[0]!r}"
     z, labels = rng.normal(size=(5, 4)), np.array([0, 3, 1, 1, 2])
     ce = lambda z: -np.mean(np.log(_softmax(z))[np.arange(5), labels])
     _rule_check(lambda q: CrossEntropyBackward(q, Tensor(labels)), ce, z, upstream=np.array(1.3),
@@ -860,6 +1047,166 @@ def test_unit_loss_backward():
 
 if __name__ == "__main__":
     test_unit_loss_backward()
+
+# %% [markdown]
+# ### 4.7 Powers, exponentials and logarithms
+#
+# With these, any loss can be written from its formula: `((pred - y) ** 2).mean()`, or binary cross-entropy
+# as `-(t * p.log() + (1 - t) * (1 - p).log()).mean()`. Their rules are one line each:
+#
+# | operation | gradient |
+# |---|---|
+# | `a ** b` | `∂a = g · b · a^(b−1)`, `∂b = g · a^b · log a` |
+# | `x.exp()` | `g · eˣ`: the output itself |
+# | `x.log()` | `g / x` |
+# | `x.sqrt()` | `g / (2 √x)`: again the output |
+#
+# `**` covers three calls: `x ** 2` (a constant exponent: only `∂a`), `2 ** x` (a constant base: only `∂b`)
+# and `x ** y`. Two edges follow PyTorch's definitions: where `b = 0`, `a^b = 1` does not move with `a`, so
+# `∂a = 0`, even at `a = 0` where the formula gives `0 · ∞`; and where `a = 0 ≤ b`, `∂b = 0` (the formula's
+# `0 · log 0`). Elsewhere the formulas give `inf` or `nan` exactly where the derivative is infinite or
+# undefined (`sqrt` and `log` at 0, the exponent of a negative base): the cells silence NumPy's warnings
+# about those with `np.errstate`.
+
+# %% nbgrader={"grade": false, "grade_id": "elementwise-backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+@differentiates(Tensor, "__pow__", binary)
+class PowBackward(Function):
+    """z = a ** b: ∂a = g · b · a^(b − 1) (0 where b = 0), ∂b = g · a^b · log a (0 where a = 0 ≤ b)."""
+
+    def apply(self, grad_output):
+        """TODO: the gradients for a and b, None for an input that does not require grad.
+
+        APPROACH: `np.where(B == 0, 0.0, B * A ** (B - 1))` for a, and
+        `np.where((A == 0) & (B >= 0), 0.0, A ** B * np.log(A))` for b, each times `grad_output`.
+        """
+        a, b = self.saved_tensors
+        A, B = a.data, b.data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ### BEGIN SOLUTION
+            grad_a = grad_output * np.where(B == 0, 0.0, B * A ** (B - 1)) if _needs(a) else None
+            grad_b = grad_output * np.where((A == 0) & (B >= 0), 0.0, A ** B * np.log(A)) if _needs(b) else None
+            ### END SOLUTION
+        return grad_a, grad_b
+
+
+@differentiates(Tensor, "exp", with_output)
+class ExpBackward(_OutputBackward):
+    """z = exp(x): g · z, the output."""
+
+    def apply(self, grad_output):
+        """TODO: g times the output, `self.out`."""
+        ### BEGIN SOLUTION
+        return (grad_output * self.out,)
+        ### END SOLUTION
+
+
+@differentiates(Tensor, "log", unary)
+class LogBackward(Function):
+    """z = log(x): g / x."""
+
+    def apply(self, grad_output):
+        """TODO: g / x."""
+        (x,) = self.saved_tensors
+        with np.errstate(divide="ignore"):
+            ### BEGIN SOLUTION
+            return (grad_output / x.data,)
+            ### END SOLUTION
+
+
+@differentiates(Tensor, "sqrt", with_output)
+class SqrtBackward(_OutputBackward):
+    """z = sqrt(x): g / (2 z), z the output."""
+
+    def apply(self, grad_output):
+        """TODO: g / (2 * the output)."""
+        with np.errstate(divide="ignore"):
+            ### BEGIN SOLUTION
+            return (grad_output / (2 * self.out),)
+            ### END SOLUTION
+
+# %% [markdown]
+# ### 4.8 Kinks and ties (given)
+#
+# A few operations have points where the derivative does not exist: `abs` at 0, `clip` at its bounds,
+# `minimum`/`maximum` and `min` where two values tie. An engine must still return *something* there, and
+# the choice should be PyTorch's, so that gradients agree across frameworks: `abs` sends 0 at 0; `clip`
+# passes the gradient at a bound (the value there is the input's); ties split the gradient evenly, as your
+# `MaxBackward` does. `MinBackward` is your `MaxBackward` itself: both send the gradient to the elements
+# equal to the output. The rules are given; read them, they use the patterns you wrote above.
+
+# %%
+#| export
+@differentiates(Tensor, "abs", unary)
+class AbsBackward(Function):
+    """z = |x|: g · sign(x), 0 at x = 0."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * np.sign(x.data),)
+
+
+@differentiates(Tensor, "clip", with_output)
+class ClipBackward(_OutputBackward):
+    """z = x.clip(min, max): g where x is within the bounds (bounds included), 0 where it was clipped."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * (x.data == self.out),)
+
+
+@differentiates(Tensor, "maximum", binary)
+class MaximumBackward(Function):
+    """z = a.maximum(b): g to the larger input; a tie splits it evenly."""
+
+    def _share(self, a, b):
+        """a's share of the gradient: 1 where a wins, 1/2 on a tie, 0 where b wins."""
+        return (a > b) + 0.5 * (a == b)
+
+    def apply(self, grad_output):
+        a, b = self.saved_tensors
+        share = self._share(a.data, b.data)
+        return (grad_output * share if _needs(a) else None, grad_output * (1 - share) if _needs(b) else None)
+
+
+@differentiates(Tensor, "minimum", binary)
+class MinimumBackward(MaximumBackward):
+    """z = a.minimum(b): g to the smaller input; a tie splits it evenly."""
+
+    def _share(self, a, b):
+        return (a < b) + 0.5 * (a == b)
+
+
+@differentiates(Tensor, "min", reduction)
+class MinBackward(MaxBackward):
+    """z = x.min(axis): g to the minimum (shared evenly between ties), 0 elsewhere."""
+
+# %% nbgrader={"grade": true, "grade_id": "test-elementwise-backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def test_unit_elementwise_backward():
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.5, 2.0, size=(2, 3)), rng.normal(size=(2, 3))
+    _rule_check(PowBackward, lambda a, b: a ** b, a, b, name="(a ** b: ∂b = g · a^b · log a)")
+    _rule_check(lambda x: PowBackward(x, Tensor(3.0)), lambda x: x ** 3.0, b, name="(x ** 3, negative x too)")
+    _rule_check(_with_out(ExpBackward, np.exp), np.exp, b)
+    _rule_check(LogBackward, np.log, a)
+    _rule_check(_with_out(SqrtBackward, np.sqrt), np.sqrt, a)
+    edges = PowBackward(Tensor([0.0, 0.0, 2.0], requires_grad=True),
+                        Tensor([0.0, 2.0, 0.0], requires_grad=True)).apply(np.ones(3))
+    assert _close(edges[0], [0.0, 0.0, 0.0]) and _close(edges[1], [0.0, 0.0, np.log(2.0)]), \
+        f"PowBackward at a = 0 or b = 0: ∂a = 0 where b = 0, ∂b = 0 where a = 0 <= b; got {edges}"
+    ### BEGIN HIDDEN TESTS
+    x, upstream = Tensor(b, requires_grad=True), rng.normal(size=(2, 3))
+    (got,) = [g for g in PowBackward(Tensor(2.0), x).apply(upstream) if g is not None]
+    assert _close(got, numerical_grads(lambda e: 2.0 ** e, b, upstream=upstream)[0], atol=2e-3, rtol=2e-3), \
+        "PowBackward for 2 ** x: the exponent's gradient g · 2^x · log 2"
+    assert PowBackward(x, Tensor(2.0)).apply(upstream)[1] is None, "a constant exponent gets None"
+    _rule_check(lambda x: PowBackward(x, Tensor(-2.0)), lambda x: x ** -2.0, a)
+    _rule_check(_with_out(ExpBackward, np.exp), np.exp, b * 5)
+    _rule_check(LogBackward, np.log, a * 1e-3)
+    ### END HIDDEN TESTS
+
+if __name__ == "__main__":
+    test_unit_elementwise_backward()
 
 # %% [markdown]
 # ## 5. `unbroadcast`: summing over broadcast axes
@@ -920,8 +1267,9 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## 6. `backward()`: walking the graph
 #
-# Until section 7 wires the operators, we build graphs by hand with `_attach`: compute the forward result on
-# the arrays, then attach the node that made it. `leaf(...)` makes a parameter-like tensor.
+# The operators record nothing until you write `enable_autograd` (section 8), so for now we build graphs by
+# hand with `_attach`: compute the forward result on the arrays, then attach the node that made it.
+# `leaf(...)` makes a parameter-like tensor.
 
 # %%
 def leaf(values):
@@ -939,8 +1287,8 @@ def mul(a, b):
 # ### 6.1 The simple recursive walk, and why it breaks
 #
 # The most direct backward is a recursion: add the incoming gradient to this tensor's `.grad`, ask the node
-# for its inputs' gradients, and call backward on each input with its share. That is what the reference
-# design does, and it is given below (not graded) so we can measure it.
+# for its inputs' gradients, and call backward on each input with its share. It is short, and many first
+# engines are written this way; it is given below (not graded) so we can measure it.
 
 # %%
 def backward_recursive(tensor, gradient=None):
@@ -1025,32 +1373,81 @@ if DEMOS:
 #    depth-first search that uses an explicit stack (a Python list) instead of recursion, so depth is no
 #    problem: push `(node, False)`; when popped unvisited, mark it visited and push `(node, True)` followed
 #    by its inputs; when `(node, True)` is popped, all its inputs are done, so append it to the order.
-# 2. **Walk the order backwards**, starting from the output, keeping a dict `pending` from `id(tensor)`
-#    to that tensor's summed gradient (and a flag, below). For each node: take its summed gradient; if it
-#    is a leaf (no `_grad_fn`) or called `retain_grad()`, *add* it to `.grad`; then apply the node's rule
-#    and add each input's (unbroadcast) gradient into the dict.
+# 2. **Walk the order backwards**, starting from the output, keeping a dict `grads` from `id(tensor)` to the
+#    sum of the gradients that have reached that tensor so far. For each node: take its summed gradient; if
+#    it is a leaf (no `_grad_fn`) or called `retain_grad()`, store it in `.grad`; then apply the node's rule
+#    and add each input's gradient into the dict. Two paths that reach the same tensor **add up**.
 #
-# The details that make it a good engine:
+# Three helpers do the engineering around the walk; they are given (read them, don't change them):
 #
-# - called with no `gradient` on a one-element tensor, start from ones (`∂loss/∂loss = 1`); a tensor with
-#   more elements needs an explicit `gradient` of its exact shape, otherwise raise `ValueError`;
-# - calling `backward()` on a tensor that does not require grad is a mistake: raise a `RuntimeError` saying so;
-# - `.grad` is an `np.ndarray` with the tensor's shape and dtype, and it **accumulates**: `grad = grad + new`,
-#   never `grad = new`;
-# - `.grad` never **aliases** another array: `AddBackward` hands the very same `grad_output` to both inputs,
-#   `ReshapeBackward` returns a view of it, and the caller's `gradient` is the caller's. Storing any of those
-#   as it is would let a later in-place change (`p.grad *= 0.5`, say) alter another gradient. Copying every
-#   time is correct, but for a 784 × 512 weight it copies 1.6 MB per step. So the walk remembers, next to
-#   each pending gradient, whether it is **private**: an array the engine has just made (a rule's new
-#   result, or a sum) that nothing else holds. The provided `_as_grad(grad, dtype, private)` keeps a private
-#   array and copies anything else. PyTorch's engine makes the same move when it "steals" a gradient.
-#   (Passing `private=False` everywhere is also correct, only slower: the tests accept both);
-# - a gradient returned by a rule that cannot be reduced to its input's shape is a bug in that rule: raise a
-#   `ValueError` naming the rule's class, the input index and both shapes.
+# - `_start_gradient(tensor, gradient)` checks the call and returns the gradient the walk starts from:
+#   ones (`∂loss/∂loss = 1`) for a one-element tensor, else a copy of the caller's `gradient`, which must
+#   have the tensor's exact shape. A tensor that does not require grad raises `RuntimeError`; a missing or
+#   misshapen gradient raises `ValueError`.
+# - `_input_gradient(fn, i, g, t)` reduces a rule's gradient to its input's shape with your `unbroadcast`,
+#   and raises a `ValueError` naming the rule, the input and both shapes when the rule got it wrong.
+# - `_accumulate_grad(tensor, grad)` does `tensor.grad += grad`: `.grad` is an `np.ndarray` with the
+#   tensor's shape and dtype, and it **accumulates** over calls. It also makes sure a `.grad` never
+#   **aliases** another array: `AddBackward` hands the very same array to both of its inputs, and
+#   `ReshapeBackward` returns a view. Copying every time would be correct, but for a 784 × 512 weight it
+#   copies 1.6 MB per step; so a new array that the engine just made and that no other `.grad` holds is
+#   kept as it is, and anything else is copied. PyTorch's engine makes the same move when it "steals" a
+#   gradient.
 #
 # We keep the graph after `backward()`, so calling it twice accumulates twice. (PyTorch frees the graph's
 # saved tensors during backward to save memory; a second call there needs `loss.backward(retain_graph=True)`
 # the first time.)
+
+# %%
+#| export
+def _start_gradient(tensor, gradient):
+    """The gradient backward() starts from, checked: ones for a one-element tensor, else a copy of
+    `gradient` (the caller keeps their array)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
+                           "parameters with requires_grad=True (and enable autograd) before the forward pass")
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise ValueError(f"backward(): a gradient argument is needed for a non-scalar tensor of shape "
+                             f"{tensor.shape}; call it on a scalar loss or pass backward(gradient)")
+        return np.ones_like(tensor.data)
+    gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=tensor.data.dtype)
+    if gradient.shape != tensor.shape:
+        raise ValueError(f"backward(): gradient has shape {gradient.shape}, expected the tensor's shape "
+                         f"{tensor.shape}")
+    return gradient
+
+
+def _input_gradient(node, index, grad, tensor):
+    """unbroadcast a rule's gradient to its input's shape; a clear error when that is impossible."""
+    if isinstance(grad, np.ndarray) and grad.shape == tensor.data.shape:
+        return grad        # the common case, kept cheap: this runs once per edge of the graph
+    reduced = unbroadcast(grad, tensor.shape)
+    if np.shape(reduced) != tensor.shape:
+        raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
+                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
+    return reduced
+
+
+_GRAD_ARRAYS = weakref.WeakValueDictionary()   # id -> an array that is some tensor's .grad (weakly held)
+
+
+def _accumulate_grad(tensor, grad):
+    """`tensor.grad += grad`, storing a plain array of the tensor's dtype that no other `.grad` shares.
+
+    A new array the engine has just made (a rule's result, or a sum) is kept without a copy. Anything else
+    is copied: a view (it shares its base's memory), an array of another dtype, and an array that is some
+    tensor's `.grad` already (a rule may pass the same array on to several inputs). `_GRAD_ARRAYS` knows
+    which arrays are a `.grad`; it holds them weakly, so an entry leaves with its array.
+    """
+    if tensor.grad is not None:
+        grad = tensor.grad + grad              # a new array: the stored one is never changed in place
+    dtype = tensor.data.dtype
+    if not (type(grad) is np.ndarray and grad.dtype == dtype and grad.base is None
+            and grad.flags.writeable and id(grad) not in _GRAD_ARRAYS):
+        grad = np.array(grad, dtype=dtype)
+    tensor.grad = grad
+    _GRAD_ARRAYS[id(grad)] = grad
 
 # %% nbgrader={"grade": false, "grade_id": "backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -1076,89 +1473,42 @@ def topological_order(root):
     ### END SOLUTION
 
 
-def _input_gradient(node, index, grad, tensor):
-    """unbroadcast a rule's gradient to its input's shape; a clear error when that is impossible."""
-    if isinstance(grad, np.ndarray) and grad.shape == tensor.data.shape:
-        return grad        # the common case, kept cheap: this runs once per edge of the graph
-    reduced = unbroadcast(grad, tensor.shape)
-    if np.shape(reduced) != tensor.shape:
-        raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
-                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
-    return reduced
-
-
-def _as_grad(grad, dtype, private):
-    """The array to store in a `.grad`: `grad` itself when it is private and already a plain array of
-    `dtype`, otherwise a copy (so that `.grad` never aliases another array)."""
-    if private and type(grad) is np.ndarray and grad.dtype == dtype:
-        return grad
-    return np.array(grad, dtype=dtype)
-
-
 def backward(self, gradient=None):
     """Fill `.grad` of every leaf of self's graph with d(self)/d(leaf), accumulating.
 
-    TODO: check the arguments, then the topological walk described above.
+    TODO: the topological walk described above.
 
-    APPROACH:
-    1. Not `self.requires_grad` -> RuntimeError. No gradient: ones for a one-element tensor, else
-       ValueError. A gradient of the wrong shape -> ValueError naming both shapes.
-    2. `pending = {id(self): (gradient, False)}` maps a tensor to (its summed gradient, is it private?).
-       For node in reversed(topological_order(self)): pop its pair (skip the node if none arrived).
-    3. On a leaf or a retain_grad tensor, store: `node.grad = _as_grad(grad, dtype, private)` the first
-       time (private only on a leaf, and only if no other .grad holds this array already: keep a set of the
-       ids stored), then `_as_grad(node.grad + grad, dtype, True)` (a sum is a new array).
-    4. Stop at leaves. Otherwise, with `fn = node._grad_fn`, for i, (t, g) in
-       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad;
-       `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape check); a first gradient for t is stored as
-       `(g, private)`, private meaning `g is not grad` (not passed on unchanged) `and g.base is None` (not
-       a view); a later one as the sum, `(old + g, True)`.
+    APPROACH: `grads` maps id(tensor) to the sum of the gradients that reached it; it starts with self's.
+    For node in reversed(topological_order(self)):
+    1. `grad = grads.pop(id(node), None)`; skip the node when it is None (no gradient reached it).
+    2. On a leaf (no `_grad_fn`) or a tensor that called retain_grad(): `_accumulate_grad(node, grad)`.
+    3. Unless it is a leaf: with `fn = node._grad_fn`, for i, (t, g) in enumerate(zip(fn.saved_tensors,
+       fn.apply(grad))): skip a None gradient and an input that does not need one (`_needs(t)`);
+       otherwise `g = _input_gradient(fn, i, g, t)`, then add g into `grads[id(t)]`.
 
-    HINTS: `dtype` is `node.data.dtype`. A rule may return a tuple or a list.
+    HINTS: add with `grads[id(t)] + g`, never `+=`: a rule may hand the same array to several inputs.
+    A retained intermediate has a `_retains_grad` attribute; others do not (`getattr` with a default).
     """
+    grads = {id(self): _start_gradient(self, gradient)}
     ### BEGIN SOLUTION
-    if not self.requires_grad:
-        raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
-                           "parameters with requires_grad=True (and enable autograd) before the forward pass")
-    if gradient is None:
-        if self.data.size != 1:
-            raise ValueError(f"backward(): a gradient argument is needed for a non-scalar tensor of shape "
-                             f"{self.shape}; call it on a scalar loss or pass backward(gradient)")
-        gradient = np.ones_like(self.data)
-    gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype)
-    if gradient.shape != self.shape:
-        raise ValueError(f"backward(): gradient has shape {gradient.shape}, expected the tensor's shape "
-                         f"{self.shape}")
-    pending = {id(self): (gradient, False)}   # the caller's gradient is not ours to keep
-    stored = set()                            # ids of the arrays put in a .grad during this call
     for node in reversed(topological_order(self)):
-        entry = pending.pop(id(node), None)
-        if entry is None:   # no gradient reached this node (e.g. it only feeds a branch that was cut)
+        grad = grads.pop(id(node), None)
+        if grad is None:          # no gradient reached this tensor (it only feeds a branch that was cut)
             continue
-        grad, private = entry
         fn = node._grad_fn
         if fn is None or getattr(node, "_retains_grad", False):
-            dtype = node.data.dtype
-            if node.grad is None:   # a retained intermediate passes grad on below, so it always copies
-                node.grad = _as_grad(grad, dtype, private and fn is None and id(grad) not in stored)
-            else:
-                node.grad = _as_grad(node.grad + grad, dtype, True)
-            stored.add(id(node.grad))
+            _accumulate_grad(node, grad)
         if fn is None:
             continue
         for i, (t, g) in enumerate(zip(fn.saved_tensors, fn.apply(grad))):
-            if g is None or not _needs(t):
-                continue
-            g = _input_gradient(fn, i, g, t)
-            if id(t) in pending:
-                pending[id(t)] = (pending[id(t)][0] + g, True)
-            else:
-                # private: a new array, so neither the upstream gradient passed on nor a view of it
-                pending[id(t)] = (g, g is not grad and g.base is None)
+            if g is not None and _needs(t):
+                g = _input_gradient(fn, i, g, t)
+                grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-def test_unit_backward():
+def _check_simple_graphs():
+    """y = 3x + 1, y = x * x and a broadcast bias: the walk's basic duties."""
     x = leaf([2.0])
     y = add(mul(x, Tensor([3.0])), Tensor([1.0]))         # y = 3x + 1
     backward(y)
@@ -1170,11 +1520,19 @@ def test_unit_backward():
     x2 = leaf([3.0])
     backward(mul(x2, x2))
     assert _close(x2.grad, [6.0]), f"y = x * x at x = 3: both paths add, dy/dx = 6, got {x2.grad}"
+    b = leaf([1.0, 2.0, 3.0])
+    backward(add(leaf(np.ones((4, 3))), b), np.ones((4, 3)))
+    assert b.grad.shape == (3,) and _close(b.grad, 4), \
+        f"a (3,) bias broadcast over 4 rows gets gradient 4 per entry with shape (3,), got {b.grad!r}"
+
+
+def _check_shared_paths():
+    """Shared subgraphs: each node visited once, its gradients summed; .grad accumulates and never aliases."""
     s, t = leaf([1.0, 2.0]), leaf([1.0, 2.0])
     backward(add(s, t), np.ones(2))
     s.grad += 1
     assert _close(t.grad, [1.0, 1.0]), ("a + b hands the same gradient array to a and b: changing a.grad changed "
-                                        "b.grad. A .grad must never alias another array: copy what is not private")
+                                        "b.grad. Store gradients with _accumulate_grad, never assign .grad")
     x12, h12 = ladder(12)
     visits = _count_applies(AddBackward, lambda: backward(h12))
     assert visits == 12, (f"h = h + h twelve times is 12 nodes, but backward called AddBackward.apply {visits} "
@@ -1184,17 +1542,9 @@ def test_unit_backward():
     assert x3.grad[0] == 2.0 ** 30, f"h = h + h thirty times: dh/dx = 2**30, got {x3.grad[0]}"
     backward(h)
     assert x3.grad[0] == 2.0 ** 31, "a second backward() must ADD to .grad (accumulate), not overwrite it"
-    b = leaf([1.0, 2.0, 3.0])
-    backward(add(leaf(np.ones((4, 3))), b), np.ones((4, 3)))
-    assert b.grad.shape == (3,) and _close(b.grad, 4), \
-        f"a (3,) bias broadcast over 4 rows gets gradient 4 per entry with shape (3,), got {b.grad!r}"
-    try:
-        backward(add(leaf(np.ones(2)), leaf(np.ones(2))))
-    except ValueError:
-        pass
-    else:
-        raise AssertionError("backward() on a non-scalar tensor without a gradient must raise ValueError")
-    ### BEGIN HIDDEN TESTS
+
+### BEGIN HIDDEN TESTS
+def _check_deep_and_diamond():
     deep = leaf([1.0])
     out = deep
     for _ in range(20_000):
@@ -1207,6 +1557,9 @@ def test_unit_backward():
     backward(add(mul(a, a), a))
     assert _close(x.grad, (2 * 3.0 + 1) * 2.0), f"diamond: incoming gradients must be summed, got {x.grad}"
     assert _close(w.grad, (2 * 3.0 + 1) * 1.5)
+
+
+def _check_bad_calls():
     g = np.array([1.0, 2.0])
     v = leaf([1.0, 1.0])
     backward(mul(v, Tensor([3.0, 4.0])), g)
@@ -1229,6 +1582,21 @@ def test_unit_backward():
         assert "BadBackward" in str(error) and "(5, 7)" in str(error), f"name the rule and shapes: {error}"
     else:
         raise AssertionError("a rule returning a gradient of the wrong shape must raise ValueError")
+### END HIDDEN TESTS
+
+
+def test_unit_backward():
+    _check_simple_graphs()
+    _check_shared_paths()
+    try:
+        backward(add(leaf(np.ones(2)), leaf(np.ones(2))))
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("backward() on a non-scalar tensor without a gradient must raise ValueError")
+    ### BEGIN HIDDEN TESTS
+    _check_deep_and_diamond()
+    _check_bad_calls()
     ### END HIDDEN TESTS
 
 if __name__ == "__main__":
@@ -1310,39 +1678,44 @@ if __name__ == "__main__":
 # %% [markdown]
 # ## 8. `enable_autograd`: wiring the engine into Tensor
 #
-# Module 01's `Tensor` computes forward results only. `enable_autograd()` replaces each **primitive**
-# operation with a wrapper that calls the original and then `_attach`es the matching backward node. Every
-# other method (`__radd__`, `@`, `__rsub__`, ...) calls a primitive at call time, so it is covered too. The
-# activations of module 02 and losses of module 04 get the same treatment on their `forward`.
+# Module 01's `Tensor` computes forward results only. `enable_autograd()` replaces each registered
+# operation with the method its recorder builds (section 3.1): it calls the original and records the
+# matching node. Every other method (`__radd__`, `@`, `__rsub__`, `transpose`, ...) calls a registered one at
+# call time, so it is covered too. The activations of module 02 and the losses of module 04 get the same
+# treatment on their `forward`.
 #
-# The original implementation kept this list implicitly, spread over the patching code, and one operation
-# (tanh) was silently missed: its users got `x.grad = None` with no error. Here the list is **one data
-# structure**, `DIFFERENTIABLE_OPS`, which both `enable_autograd` and the test suite read: a new operation
-# without a backward is impossible to miss. Each entry says which class, which method, which backward rule,
-# and how the call maps to the node (`kind`):
+# The registry is **one data structure**, `DIFFERENTIABLE_OPS`, which `enable_autograd`, the test suite and
+# the book all read. A list kept implicitly, spread over patching code, is how an operation gets silently
+# missed (its users would get `x.grad = None` and no error); one list makes an operation without a rule
+# impossible to miss.
 #
-# | kind | called as | node built |
-# |---|---|---|
-# | `binary` | `a.op(other)` | `Rule(a, other)`; a scalar/list `other` becomes a constant Tensor |
-# | `method` | `x.op(*args, **kwargs)` | `Rule(x, *args, **kwargs)` |
-# | `activation` | `act.forward(x)` | `Rule(x, out)` |
-# | `softmax` | `softmax.forward(x)` | `Rule(x, out, softmax.dim)` |
-# | `loss` | `loss.forward(pred, target)` | `Rule(pred, target)` |
-# | `layer` | `layer.forward(x)` | `Rule(x, *layer.parameters())`; the layer's inner operations record nothing |
-#
-# The last kind is an optimisation, not a new idea. Module 03's `Linear` computes `x @ W + b` with two
-# primitives, which would record two nodes, and the addition's node would keep the product `x @ W` alive
-# although `b`'s gradient needs only its shape. The registry records the whole layer as **one fused node**,
-# `LinearBackward` (given below, built from the rules you wrote): the graph keeps `x`, `W` and `b` only,
-# and backward visits one node per layer instead of two. The gradients are the same; a test compares the
-# two graphs, and section 11 measures the memory saved.
+# One more recorder, `layer`, is an optimisation, not a new idea. Module 03's `Linear` computes `x @ W + b`
+# with two operations, which would record two nodes, and the addition's node would keep the product `x @ W`
+# alive although `b`'s gradient needs only its shape. So `Linear.forward` is registered as **one fused
+# node**, `LinearBackward` (given below, built from the rules you wrote): the graph keeps `x`, `W` and `b`
+# only, and backward visits one node per layer instead of two. The gradients are the same; a test compares
+# the two graphs, and section 11 measures the memory saved.
 
 # %%
 #| export
-class LinearBackward(Function):
-    """y = x @ W + b as one node (module 03's Linear): grad_x = g @ Wᵀ, grad_W = xᵀ @ g, grad_b = g summed.
+def layer(original, rule):
+    """Recorder for `layer.forward(x)`: one fused node `rule(x, *layer.parameters())`.
 
-    It saves x, W and b, not the product x @ W."""
+    The layer's inner operations record nothing."""
+    def op(module, x):
+        x = as_tensor(x)
+        inputs = (x, *module.parameters())
+        if not (_grad_enabled and any(t.requires_grad for t in inputs)):
+            return original(module, x)
+        with no_grad():
+            out = original(module, x)
+        return _record(out, rule(*inputs))
+    return functools.wraps(original)(op)
+
+
+@differentiates(Linear, "forward", layer)
+class LinearBackward(Function):
+    """y = x @ W + b as one node: ∂x = g @ Wᵀ, ∂W = xᵀ @ g, ∂b = g summed over the batch."""
 
     def apply(self, grad_output):
         x, weight, *bias = self.saved_tensors
@@ -1352,87 +1725,6 @@ class LinearBackward(Function):
         grad_w = x.data.reshape(-1, x.shape[-1]).T @ rows if _needs(weight) else None
         grad_b = rows.sum(axis=0) if bias and _needs(bias[0]) else None
         return grad_x, grad_w, grad_b
-
-
-DIFFERENTIABLE_OPS = (
-    # owner          method         backward rule           kind
-    (Tensor, "__add__", AddBackward, "binary"),
-    (Tensor, "__sub__", SubBackward, "binary"),
-    (Tensor, "__mul__", MulBackward, "binary"),
-    (Tensor, "__truediv__", DivBackward, "binary"),
-    (Tensor, "matmul", MatmulBackward, "binary"),
-    (Tensor, "__neg__", NegBackward, "method"),
-    (Tensor, "sum", SumBackward, "method"),
-    (Tensor, "mean", MeanBackward, "method"),
-    (Tensor, "max", MaxBackward, "method"),
-    (Tensor, "reshape", ReshapeBackward, "method"),
-    (Tensor, "transpose", TransposeBackward, "method"),
-    (Tensor, "permute", PermuteBackward, "method"),
-    (Tensor, "__getitem__", SliceBackward, "method"),
-    (ReLU, "forward", ReLUBackward, "activation"),
-    (Sigmoid, "forward", SigmoidBackward, "activation"),
-    (Tanh, "forward", TanhBackward, "activation"),
-    (GELU, "forward", GELUBackward, "activation"),
-    (Softmax, "forward", SoftmaxBackward, "softmax"),
-    (MSELoss, "forward", MSEBackward, "loss"),
-    (BinaryCrossEntropyLoss, "forward", BCEBackward, "loss"),
-    (CrossEntropyLoss, "forward", CrossEntropyBackward, "loss"),
-    (Linear, "forward", LinearBackward, "layer"),
-)
-
-
-def op_name(owner, method):
-    """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
-    return f"{owner.__name__}.{method}"
-
-
-
-def _differentiable(kind, original, rule):
-    """Wrap `original` so that its result records a `rule` node (see the table above).
-
-    Same effect as `_attach(original(...), rule(...))`, but the wrappers ask "grad mode on and an input
-    requires grad?" *before* building the node: inference (`no_grad`) and constants then build no graph
-    at all, and the check reads two attributes instead of looping over the saved tensors (this wrapper runs
-    once per operation, so its cost is the engine's per-op overhead).
-    """
-    if kind == "binary":
-        def op(self, other):
-            other = as_tensor(other)
-            out = original(self, other)
-            if _grad_enabled and (self.requires_grad or other.requires_grad):
-                return _record(out, rule(self, other))
-            return out
-    elif kind == "method":
-        def op(self, *args, **kwargs):
-            out = original(self, *args, **kwargs)
-            if _grad_enabled and self.requires_grad:
-                return _record(out, rule(self, *args, **kwargs))
-            return out
-    elif kind in ("activation", "softmax"):
-        def op(module, x):
-            x = as_tensor(x)
-            out = original(module, x)
-            if _grad_enabled and x.requires_grad:
-                return _record(out, rule(x, out) if kind == "activation" else rule(x, out, module.dim))
-            return out
-    elif kind == "loss":
-        def op(module, pred, target):
-            out = original(module, pred, target)
-            if _grad_enabled and (getattr(pred, "requires_grad", False) or getattr(target, "requires_grad", False)):
-                return _record(out, rule(as_tensor(pred), as_tensor(target)))
-            return out
-    elif kind == "layer":
-        def op(module, x):
-            x = as_tensor(x)
-            inputs = (x, *module.parameters())
-            if not (_grad_enabled and any(t.requires_grad for t in inputs)):
-                return original(module, x)
-            with no_grad():        # one node for the whole layer: its inner operations record nothing
-                out = original(module, x)
-            return _record(out, rule(*inputs))
-    else:
-        raise ValueError(f"unknown kind {kind!r} in DIFFERENTIABLE_OPS")
-    return functools.wraps(original)(op)
 
 
 def _pristine(owner, name):
@@ -1449,26 +1741,19 @@ def _pristine(owner, name):
 
 def disable_autograd():
     """Undo enable_autograd: put back every pristine method (used by tests and to compare engines)."""
-    for owner in {op[0] for op in DIFFERENTIABLE_OPS} | {Tensor}:
+    for owner in {op.owner for op in DIFFERENTIABLE_OPS.values()} | {Tensor}:
         for name, original in owner.__dict__.get("_unpatched", {}).items():
             if original is not None:
                 setattr(owner, name, original)
             elif name in owner.__dict__:
                 delattr(owner, name)
 
-# %% [markdown]
-# Your part: the function that reads the registry. It must be **idempotent** (calling it twice is harmless)
-# and must always wrap the *pristine* methods, never an already-wrapped one: otherwise a second call would
-# record two nodes per operation, and an engine enabled earlier in the same Python process (say, the
-# reference package) would stay in the loop. `_pristine(owner, name)` gives you the original.
 
-# %% nbgrader={"grade": false, "grade_id": "enable-autograd", "locked": false, "schema_version": 3, "solution": true, "task": false}
-#| export
 def _gc_paused(function):
-    """`function`, with Python's cyclic garbage collector paused while it runs (provided, not an exercise).
+    """`function`, with Python's cyclic garbage collector paused while it runs.
 
-    Why: a backward pass allocates a few short-lived tuples per node, and every few hundred allocations wake
-    the collector, which then scans the graph's (acyclic) objects again: on a 1,000,000-node graph that
+    Why: a backward pass allocates a few short-lived objects per node, and every few hundred allocations
+    wake the collector, which then scans the graph's (acyclic) objects again: on a 1,000,000-node graph that
     doubled the time of `backward()`. Nothing the walk allocates can form a reference cycle.
     """
     @functools.wraps(function)
@@ -1486,13 +1771,21 @@ def _gc_paused(function):
 _TENSOR_METHODS = {"backward": _gc_paused(backward), "zero_grad": zero_grad, "detach": detach,
                    "retain_grad": retain_grad}
 
+# %% [markdown]
+# Your part: the function that reads the registry. It must be **idempotent** (calling it twice is harmless)
+# and must always wrap the *pristine* methods, never an already-wrapped one: otherwise a second call would
+# record two nodes per operation, and an engine enabled earlier in the same Python process (say, the
+# package's own) would stay in the loop. `_pristine(owner, name)` gives you the original. Your `backward`
+# goes onto `Tensor` with the collector paused while it runs (`_gc_paused`, given above).
 
+# %% nbgrader={"grade": false, "grade_id": "enable-autograd", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
 def enable_autograd(quiet=False):
-    """Patch every operation in DIFFERENTIABLE_OPS, and give Tensor this module's backward tools.
+    """Make every registered operation record its node, and give Tensor this module's backward tools.
 
     TODO:
-    1. For each (owner, method, rule, kind) in DIFFERENTIABLE_OPS: set owner.method to
-       `_differentiable(kind, _pristine(owner, method), rule)`.
+    1. For each `op` in DIFFERENTIABLE_OPS.values() (fields owner, method, rule, record): set
+       `op.owner.<op.method>` to `op.record(_pristine(op.owner, op.method), op.rule)`.
     2. For each name, function in _TENSOR_METHODS: remember the pristine one with `_pristine(Tensor, name)`,
        then set it on Tensor.
     3. Unless quiet, print one line saying autograd is on and how many operations are differentiable.
@@ -1500,8 +1793,8 @@ def enable_autograd(quiet=False):
     HINTS: `setattr(owner, name, value)`.
     """
     ### BEGIN SOLUTION
-    for owner, method, rule, kind in DIFFERENTIABLE_OPS:
-        setattr(owner, method, _differentiable(kind, _pristine(owner, method), rule))
+    for op in DIFFERENTIABLE_OPS.values():
+        setattr(op.owner, op.method, op.record(_pristine(op.owner, op.method), op.rule))
     for name, function in _TENSOR_METHODS.items():
         _pristine(Tensor, name)
         setattr(Tensor, name, function)
@@ -1510,7 +1803,26 @@ def enable_autograd(quiet=False):
         print(f"autograd enabled: {len(DIFFERENTIABLE_OPS)} differentiable operations")
 
 # %% nbgrader={"grade": true, "grade_id": "test-enable-autograd", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+def _check_each_kind_is_wired():
+    a = Tensor([[1.0, 2.0]], requires_grad=True)
+    for act, rule in ((ReLU(), ReLUBackward), (Sigmoid(), SigmoidBackward), (GELU(), GELUBackward),
+                      (Softmax(), SoftmaxBackward)):
+        assert isinstance(act(a)._grad_fn, rule), f"{type(act).__name__} not wired"
+    assert isinstance(MSELoss()(a, Tensor([[0.0, 1.0]]))._grad_fn, MSEBackward)
+    assert isinstance(CrossEntropyLoss()(a, [1])._grad_fn, CrossEntropyBackward)
+    p = Tensor([[0.3, 0.6]], requires_grad=True)
+    assert isinstance(BinaryCrossEntropyLoss()(p, Tensor([[0.0, 1.0]]))._grad_fn, BCEBackward)
+    for result, rule in (((2 - a), SubBackward), ((a @ Tensor([[1.0], [2.0]])), MatmulBackward),
+                         (a[0], SliceBackward), (a.transpose(), PermuteBackward), (a.reshape(2), ReshapeBackward),
+                         ((-a), NegBackward), ((a / 2), DivBackward), (a.max(), MaxBackward), (a.mean(), MeanBackward),
+                         ((a ** 2), PowBackward), (a.log(), LogBackward), (a.min(), MinBackward)):
+        assert isinstance(result._grad_fn, rule), f"{rule.__name__} not recorded: {result._grad_fn!r}"
+### END HIDDEN TESTS
+
+
 def test_unit_enable_autograd():
+    disable_autograd()                                # start from modules 01-04's own methods
     enable_autograd()
     enable_autograd(quiet=True)                       # idempotent
     x = Tensor([2.0], requires_grad=True)
@@ -1522,27 +1834,14 @@ def test_unit_enable_autograd():
     assert _close(x.grad, [3.0]), f"y = x * 3 + 1: x.grad should be [3.], got {x.grad}"
     t = Tanh()(x)
     assert isinstance(t._grad_fn, TanhBackward), \
-        "Tanh()(x) records no TanhBackward: every registry entry must be wired (the original missed tanh)"
+        "Tanh()(x) records no TanhBackward: every registry entry must be wired, activations included"
+    for op in DIFFERENTIABLE_OPS.values():
+        assert getattr(op.owner, op.method) is not _pristine(op.owner, op.method), \
+            f"{op_name(op.owner, op.method)} is registered but enable_autograd did not wrap it"
     with no_grad():
         assert (x * 2)._grad_fn is None, "no operation may record a graph inside no_grad()"
     ### BEGIN HIDDEN TESTS
-    for owner, method, rule, kind in DIFFERENTIABLE_OPS:
-        assert getattr(owner, method) is not _pristine(owner, method), f"{op_name(owner, method)} not wrapped"
-    a = Tensor([[1.0, 2.0]], requires_grad=True)
-    for act, rule in ((ReLU(), ReLUBackward), (Sigmoid(), SigmoidBackward), (GELU(), GELUBackward),
-                      (Softmax(), SoftmaxBackward)):
-        assert isinstance(act(a)._grad_fn, rule), f"{type(act).__name__} not wired"
-    assert isinstance(MSELoss()(a, Tensor([[0.0, 1.0]]))._grad_fn, MSEBackward)
-    assert isinstance(CrossEntropyLoss()(a, [1])._grad_fn, CrossEntropyBackward)
-    p = Tensor([[0.3, 0.6]], requires_grad=True)
-    assert isinstance(BinaryCrossEntropyLoss()(p, Tensor([[0.0, 1.0]]))._grad_fn, BCEBackward)
-    assert isinstance((2 - a)._grad_fn, SubBackward) and isinstance((a @ Tensor([[1.0], [2.0]]))._grad_fn,
-                                                                   MatmulBackward)
-    assert isinstance(a[0]._grad_fn, SliceBackward) and isinstance(a.transpose()._grad_fn, TransposeBackward)
-    assert isinstance(a.permute(1, 0)._grad_fn, PermuteBackward) and isinstance(a.reshape(2)._grad_fn,
-                                                                              ReshapeBackward)
-    assert isinstance((-a)._grad_fn, NegBackward) and isinstance((a / 2)._grad_fn, DivBackward)
-    assert isinstance(a.max()._grad_fn, MaxBackward) and isinstance(a.mean()._grad_fn, MeanBackward)
+    _check_each_kind_is_wired()
     for name in _TENSOR_METHODS:
         assert getattr(Tensor, name) is _TENSOR_METHODS[name], f"Tensor.{name} should be this module's {name}"
     z = Tensor([1.0, 2.0], requires_grad=True)
@@ -1556,7 +1855,7 @@ if __name__ == "__main__":
     test_unit_enable_autograd()
 
 # %% [markdown]
-# Now the reference examples read the way they will in every later module:
+# Now the first examples read the way they will in every later module:
 
 # %%
 x = Tensor([[1.0, 2.0]], requires_grad=True)
@@ -1601,46 +1900,52 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         upstream = rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1.0, 1.0], out.shape)
         out.backward(upstream)
         for i, x in enumerate(xs):
-            if not (isinstance(x, Tensor) and x.requires_grad):
-                continue
-            got = np.zeros_like(x.data) if x.grad is None else x.grad
-            expected = np.zeros_like(x.data)
-            with no_grad():
-                for j in np.ndindex(x.shape):
-                    old = x.data[j]
-                    x.data[j] = old + eps
-                    plus = np.sum(fn(*xs).data * upstream)
-                    x.data[j] = old - eps
-                    minus = np.sum(fn(*xs).data * upstream)
-                    x.data[j] = old
-                    expected[j] = (plus - minus) / (2 * eps)
-            excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
-            if np.any(excess > 0):
-                worst = np.unravel_index(np.argmax(excess), x.shape) if x.ndim else ()
-                raise GradcheckError(
-                    f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong; worst element {worst}: "
-                    f"expected {expected[worst]:.6g} (central difference), got {got[worst]:.6g} (autograd)")
+            if isinstance(x, Tensor) and x.requires_grad:
+                got = np.zeros_like(x.data) if x.grad is None else x.grad
+                _compare(i, got, _central_differences(fn, xs, x, upstream, eps), atol, rtol)
         return True
     finally:
         Tensor.default_dtype = previous
 
 
-def _graph_nodes(tensor):
-    """All tensors of the graph (inputs first), including constants that were saved.
+def _central_differences(fn, xs, x, upstream, eps):
+    """d sum(fn(*xs) * upstream) / dx, one element of x at a time (no graph recorded)."""
+    expected = np.zeros_like(x.data)
+    with no_grad():
+        for j in np.ndindex(x.shape):
+            old = x.data[j]
+            x.data[j] = old + eps
+            plus = np.sum(fn(*xs).data * upstream)
+            x.data[j] = old - eps
+            minus = np.sum(fn(*xs).data * upstream)
+            x.data[j] = old
+            expected[j] = (plus - minus) / (2 * eps)
+    return expected
 
-    A twin of `topological_order` on purpose: that one is an exercise, and these tools must work while it
-    is still a stub (and show the constants it skips)."""
-    order, seen, stack = [], set(), [(tensor, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            if node._grad_fn is not None:
-                stack.extend((t, False) for t in node._grad_fn.saved_tensors if isinstance(t, Tensor))
-    return order
+
+def _compare(index, got, expected, atol, rtol):
+    """Raise GradcheckError naming the input and its worst element when autograd and the differences disagree."""
+    excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
+    if np.any(excess > 0):
+        worst = np.unravel_index(np.argmax(excess), expected.shape) if expected.ndim else ()
+        raise GradcheckError(
+            f"gradcheck: gradient of input {index} (shape {expected.shape}) is wrong; worst element {worst}: "
+            f"expected {expected[worst]:.6g} (central difference), got {got[worst]:.6g} (autograd)")
+
+
+def _graph_nodes(tensor):
+    """Every tensor of the graph, breadth first from `tensor` (nearest first), constants included.
+
+    The display and memory tools need no topological order, and they must not depend on
+    `topological_order`, which is an exercise: a student's stub would break them."""
+    nodes, seen = [tensor], {id(tensor)}
+    for node in nodes:                     # the list grows while we walk it
+        if node._grad_fn is not None:
+            for t in node._grad_fn.saved_tensors:
+                if isinstance(t, Tensor) and id(t) not in seen:
+                    seen.add(id(t))
+                    nodes.append(t)
+    return nodes
 
 
 def graph_memory(tensor):
@@ -1672,7 +1977,7 @@ class GraphView:
         return f"{kind} {tuple(t.shape)}"
 
     def mermaid(self):
-        nodes = _graph_nodes(self.tensor)[-self.max_nodes:]
+        nodes = _graph_nodes(self.tensor)[:self.max_nodes]
         ids = {id(t): f"n{i}" for i, t in enumerate(nodes)}
         lines = ["flowchart BT"]
         lines += [f'    {ids[id(t)]}["{self._label(t)}"]' for t in nodes]
@@ -1720,6 +2025,44 @@ print(graph)   # the text tree: what a terminal (or this module run as a script)
 graph          # the last value of a cell: JupyterLab draws it as a mermaid diagram
 
 # %% [markdown]
+# ### 9.1 Your own operation: `Function.run`
+#
+# Every operation so far lives in an earlier module and is wired by the registry. For an operation of your
+# own you need neither: write one `Function` subclass with both halves, `forward(self, *arrays)` (NumPy in,
+# NumPy out) and `apply(self, grad_output)`, and call it with `MyOp.run(x, ...)` (PyTorch spells it
+# `MyOp.apply(x, ...)`; here `apply` is the backward). `forward` runs on the node, so it can keep what the
+# backward will need on `self`; keyword options are passed on to it.
+#
+# The example: **softplus**, `log(1 + eˣ)`, a smooth ReLU whose derivative is the sigmoid. Written as
+# `(1 + x.exp()).log()` it overflows for large `x` (`e¹⁰⁰⁰` is `inf`); as one operation it can use NumPy's
+# stable `np.logaddexp(0, x) = log(e⁰ + eˣ)`. PyTorch's `softplus` has a sharpness `beta`:
+# `log(1 + e^(beta·x)) / beta`, derivative `sigmoid(beta·x)`. `gradcheck` confirms the backward.
+
+# %%
+def _sigmoid(a):
+    return np.exp(-np.logaddexp(0.0, -a))        # 1 / (1 + e^-a), without overflow
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + e^(beta·x)) / beta: ∂x = g · sigmoid(beta·x)."""
+
+    def forward(self, x, beta=1.0):
+        self.beta = beta
+        return np.logaddexp(0.0, beta * x) / beta
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * _sigmoid(self.beta * x.data),)
+
+
+x = Tensor([-1000.0, -2.0, 0.0, 3.0, 1000.0], requires_grad=True)
+y = Softplus.run(x, beta=2.0)
+y.sum().backward()
+print("softplus:", y.data, " gradient:", x.grad)
+points = Tensor([[-3.0, -0.5], [0.2, 4.0]], requires_grad=True)
+print("gradcheck:", gradcheck(lambda x: Softplus.run(x, beta=2.0), points))
+
+# %% [markdown]
 # ## 10. Integration: a two-layer network
 #
 # Module 03's `Linear` layers use only `matmul` and `+`, and module 02/04's activations and losses are wired:
@@ -1757,8 +2100,7 @@ if __name__ == "__main__":
 #
 # Every node keeps its inputs alive until the graph is dropped. For one linear layer `y = x @ W + b`, the
 # forward pass saves `x` (needed for `grad_W = xᵀ @ g`) and `W` (needed for `grad_x = g @ Wᵀ`); the backward
-# pass then allocates `grad_x`, `grad_W` and `grad_b`. The reference document's example, computed rather than
-# quoted:
+# pass then allocates `grad_x`, `grad_W` and `grad_b`. For a layer of 512 inputs and 768 outputs at batch 32:
 
 # %%
 def kib(n_bytes):
@@ -1828,7 +2170,7 @@ if DEMOS:
 # ## 12. Reflection questions (answers computed)
 #
 # **Q1. Activation memory.** An MLP 784 → 512 → 256 → 128 → 10 processes a batch of 64 in float32, and each
-# layer saves its input for the backward pass (count the final 10-wide output too, as the reference does).
+# layer saves its input for the backward pass (count the final 10-wide output too: the loss keeps it).
 # How much memory do the saved activations take?
 
 # %%
@@ -1946,7 +2288,9 @@ if DEMOS:
 # - `backward()` walks the graph once in reverse topological order, summing incoming gradients first: no
 #   recursion limit, no exponential blow-up on shared subgraphs.
 # - Gradients accumulate; `zero_grad()` resets them.
-# - One registry lists every differentiable operation, so nothing is silently left without a gradient.
+# - One registry lists every differentiable operation, each rule registered on the line above its class, so
+#   nothing is silently left without a gradient; a later module registers its own operations the same way,
+#   and a one-off operation is a `Function` with `forward` and `apply`, called with `run`.
 # - The price is memory: every saved activation stays alive until the graph is dropped.
 #
 # Next, module 07 turns `p.data -= lr * p.grad` into optimisers: SGD with momentum, and Adam.
@@ -1961,6 +2305,7 @@ def test_module():
     test_unit_shape_backward()
     test_unit_activation_backward()
     test_unit_loss_backward()
+    test_unit_elementwise_backward()
     test_unit_unbroadcast()
     test_unit_backward()
     test_unit_grad_tools()

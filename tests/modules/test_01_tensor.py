@@ -54,10 +54,26 @@ def test_non_numeric_data_is_rejected(bad):
         Tensor(bad)
 
 
-def test_no_eq_no_slots():
-    assert "__eq__" not in Tensor.__dict__ and not hasattr(Tensor, "__slots__")
-    t = Tensor([1.0])
-    assert len({t, Tensor([1.0])}) == 2          # identity hashing
+def test_comparisons_give_bool_tensors_and_hashing_stays_by_identity():
+    t = Tensor([1.0, 2.0, 3.0])
+    for result, expected in ((t < 2, [1, 0, 0]), (t <= 2, [1, 1, 0]), (t > 2, [0, 0, 1]), (t >= 2, [0, 1, 1]),
+                             (t == 2, [0, 1, 0]), (t != 2, [1, 0, 1]), (2 > t, [1, 0, 0]),
+                             (np.full(3, 2.0) == t, [0, 1, 0])):
+        assert isinstance(result, Tensor) and result.dtype == bool and result.tolist() == [bool(e) for e in expected]
+    assert len({t, Tensor([1.0, 2.0, 3.0])}) == 2 and {t: 1}[t] == 1 and not hasattr(Tensor, "__slots__")
+    assert (t == None) is False and (t != "text") is True                     # noqa: E711
+    assert bool(Tensor([2.0]) == 2) and not bool(Tensor(0.0))
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(3,\) is ambiguous"):
+        bool(t == t)
+
+
+def test_none_is_no_number():
+    with pytest.raises(TypeError, match="NoneType"):
+        Tensor(None)
+
+
+def test_dtype_can_be_chosen():
+    assert Tensor([1, 0], dtype=bool).dtype == bool and Tensor([1.5], dtype=np.int64).tolist() == [1]
 
 
 # ---- element-wise arithmetic -------------------------------------------------------------------
@@ -105,7 +121,7 @@ def test_unbroadcastable_shapes_error(op, name):
 def test_reflected_forms_delegate_to_primitives(monkeypatch):
     """Autograd patches only the primitives; the reflected forms must call them at call time."""
     calls = []
-    for name in ("__add__", "__sub__", "__mul__", "__truediv__", "matmul"):
+    for name in ("__add__", "__sub__", "__mul__", "__truediv__", "matmul", "__pow__", "permute", "reshape"):
         original = getattr(Tensor, name)
 
         def spy(self, other, _original=original, _name=name):
@@ -113,8 +129,10 @@ def test_reflected_forms_delegate_to_primitives(monkeypatch):
             return _original(self, other)
         monkeypatch.setattr(Tensor, name, spy)
     t = Tensor([[1.0, 2.0], [3.0, 4.0]])
-    1 + t; 1 - t; 2 * t; 1 / t; t @ t; np.eye(2) @ t
-    assert calls == ["__add__", "__sub__", "__mul__", "__truediv__", "matmul", "matmul"]
+    1 + t; 1 - t; 2 * t; 1 / t; t @ t; np.eye(2) @ t; 2 ** t
+    t.transpose(); t.T; t.flatten(); t.squeeze(); t.unsqueeze(0); t.clamp(0, 1)
+    assert calls == ["__add__", "__sub__", "__mul__", "__truediv__", "matmul", "matmul", "__pow__",
+                     "permute", "permute", "reshape", "reshape", "reshape"]
 
 
 # ---- matmul -------------------------------------------------------------------------------------
@@ -273,3 +291,73 @@ def test_autograd_placeholders_explain_module_06(method):
     with pytest.raises(RuntimeError, match="module 06") as info:
         getattr(Tensor([1.0]), method)()
     assert "enable_autograd()" in str(info.value) and "from tinytorch import Tensor" in str(info.value)
+
+
+# ---- powers, element-wise functions, shape helpers ---------------------------------------------
+@FAST
+@given(broadcast_pair())
+def test_power_minimum_maximum_match_numpy(pair):
+    a, b = pair
+    base = np.abs(a) + np.float32(0.5)
+    with np.errstate(over="ignore"):
+        close(Tensor(base) ** Tensor(b), base ** b)
+        close(Tensor(base) ** 2, base ** 2)
+        close(2 ** Tensor(b), np.float32(2) ** b)
+    close(Tensor(a).minimum(Tensor(b)), np.minimum(a, b))
+    close(Tensor(a).maximum(b), np.maximum(a, b))
+
+
+@FAST
+@given(float_arrays(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)))
+def test_elementwise_functions_match_numpy(a):
+    t = Tensor(a)
+    close(t.exp(), np.exp(a)); close(t.abs(), np.abs(a))
+    close(t.abs().sqrt(), np.sqrt(np.abs(a))); close((t.abs() + 1).log(), np.log(np.abs(a) + 1))
+    close(t.clip(-1, 2), np.clip(a, -1, 2)); close(t.clamp(min=0.5), np.maximum(a, 0.5))
+    close(t.clamp(max=0.5), np.minimum(a, 0.5))
+    assert t.tolist() == a.tolist()
+
+
+def test_clip_needs_a_bound():
+    with pytest.raises(ValueError, match="clip: give min, max or both"):
+        Tensor([1.0]).clip()
+
+
+@FAST
+@given(array_and_axis(), st.booleans())
+def test_min_and_argmax_match_numpy(case, keepdims):
+    a, axis = case
+    close(Tensor(a).min(axis=axis, keepdims=keepdims), np.min(a, axis=axis, keepdims=keepdims))
+    if not isinstance(axis, tuple):
+        index = Tensor(a).argmax(axis=axis, keepdims=keepdims)
+        assert index.dtype == np.int64 and np.array_equal(index.data, np.argmax(a, axis=axis, keepdims=keepdims))
+
+
+@FAST
+@given(float_arrays(hnp.array_shapes(min_dims=0, max_dims=4, max_side=3)), st.data())
+def test_shape_helpers_match_numpy(a, data):
+    t = Tensor(a)
+    close(t.T, a.T); close(t.flatten(), a.reshape(-1)); close(t.squeeze(), np.squeeze(a))
+    axis = data.draw(st.integers(-a.ndim - 1, a.ndim))
+    close(t.unsqueeze(axis), np.expand_dims(a, axis))
+    copy = t.clone()
+    close(copy, a)
+    assert copy.data is not t.data and not np.shares_memory(copy.data, t.data)
+    if a.ndim:
+        start = data.draw(st.integers(0, a.ndim - 1))
+        close(t.flatten(start), a.reshape(a.shape[:start] + (-1,)))
+        axis = data.draw(st.integers(-a.ndim, a.ndim - 1))
+        close(t.squeeze(axis), np.squeeze(a, axis) if a.shape[axis] == 1 else a)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda t: t.squeeze(2), r"squeeze: axis 2 is out of range .* \(2, 1\)"),
+    (lambda t: t.unsqueeze(-4), r"unsqueeze: axis -4 is out of range .* \(2, 1\)"),
+    (lambda t: t.flatten(1, 0), r"flatten: start_dim 1 comes after end_dim 0"),
+    (lambda t: t + "a", r"add: unsupported operand types Tensor and str"),
+    (lambda t: "a" ** t, r"pow: unsupported operand types Tensor and str"),
+    (lambda t: t.minimum([[1, 2], [3]]), r"minimum: unsupported operand types Tensor and list"),
+])
+def test_shape_helper_and_operand_errors(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(Tensor(np.ones((2, 1))))

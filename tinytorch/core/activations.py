@@ -29,28 +29,14 @@ class Activation:
 # %% ../../src/02_activations/02_activations.py #relu
 class ReLU(Activation):
     def forward(self, x):
-        """Element-wise max(0, x).
-
-        TODO: return a new Tensor with every negative entry replaced by 0.
-
-        APPROACH: `np.maximum(x.data, 0)` wrapped in `Tensor(...)`.
-        """
+        """Element-wise max(0, x)."""
         x = as_tensor(x)
         return Tensor(np.maximum(x.data, 0))
 
 # %% ../../src/02_activations/02_activations.py #sigmoid
 class Sigmoid(Activation):
     def forward(self, x):
-        """Element-wise 1 / (1 + exp(-x)), without overflow for large |x|.
-
-        TODO: implement the stable two-branch formula above.
-
-        APPROACH:
-        1. `e = np.exp(-np.abs(x.data))` never overflows.
-        2. `np.where(x.data >= 0, 1 / (1 + e), e / (1 + e))`.
-
-        HINTS: both branches of `np.where` are computed for every element, so both must be safe everywhere.
-        """
+        """Element-wise 1 / (1 + exp(-x)), without overflow for large |x|."""
         x = as_tensor(x)
         e = np.exp(-np.abs(x.data))
         return Tensor(np.where(x.data >= 0, 1 / (1 + e), e / (1 + e)))
@@ -58,20 +44,14 @@ class Sigmoid(Activation):
 # %% ../../src/02_activations/02_activations.py #tanh
 class Tanh(Activation):
     def forward(self, x):
-        """Element-wise hyperbolic tangent. TODO: wrap `np.tanh(x.data)` in a Tensor."""
+        """Element-wise hyperbolic tangent."""
         x = as_tensor(x)
         return Tensor(np.tanh(x.data))
 
 # %% ../../src/02_activations/02_activations.py #gelu
 class GELU(Activation):
     def forward(self, x):
-        """Element-wise GELU, tanh approximation.
-
-        TODO: implement the formula above.
-
-        APPROACH: `inner = np.clip(x.data, -20, 20)`; `t = np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 *
-        inner ** 3))`; return `Tensor(0.5 * x.data * (1 + t))`.
-        """
+        """Element-wise GELU, tanh approximation."""
         x = as_tensor(x)
         inner = np.clip(x.data, -20, 20)
         t = np.tanh(np.sqrt(2 / np.pi) * (inner + 0.044715 * inner ** 3))
@@ -83,11 +63,7 @@ class Softmax(Activation):
         self.dim = dim
 
     def forward(self, x):
-        """Softmax along `self.dim`.
-
-        TODO: subtract the max along `self.dim` (keepdims=True), exponentiate, divide by the sum along
-        `self.dim` (keepdims=True).
-        """
+        """Softmax along `self.dim`."""
         x = as_tensor(x)
         shifted = x.data - np.max(x.data, axis=self.dim, keepdims=True)
         exps = np.exp(shifted)

@@ -1,17 +1,21 @@
 # Generated from src/06_autograd/06_autograd.py by `tito export`: do not edit; edit the source and re-export.
 
 # %% auto #0
-__all__ = ['DIFFERENTIABLE_OPS', 'no_grad', 'is_grad_enabled', 'Function', 'AddBackward', 'SubBackward', 'MulBackward',
-           'DivBackward', 'NegBackward', 'MatmulBackward', 'SumBackward', 'MeanBackward', 'MaxBackward',
-           'ReshapeBackward', 'TransposeBackward', 'PermuteBackward', 'SliceBackward', 'ReLUBackward',
-           'SigmoidBackward', 'TanhBackward', 'GELUBackward', 'SoftmaxBackward', 'MSEBackward', 'BCEBackward',
-           'CrossEntropyBackward', 'unbroadcast', 'topological_order', 'backward', 'zero_grad', 'detach', 'retain_grad',
-           'LinearBackward', 'op_name', 'disable_autograd', 'enable_autograd', 'GradcheckError', 'gradcheck',
-           'graph_memory', 'GraphView', 'show_graph']
+__all__ = ['DIFFERENTIABLE_OPS', 'no_grad', 'is_grad_enabled', 'Function', 'Op', 'op_name', 'differentiates', 'binary', 'unary',
+           'with_output', 'reduction', 'parsed', 'activation', 'along_dim', 'loss', 'AddBackward', 'SubBackward',
+           'MulBackward', 'DivBackward', 'NegBackward', 'MatmulBackward', 'SumBackward', 'MeanBackward', 'MaxBackward',
+           'ReshapeBackward', 'PermuteBackward', 'SliceBackward', 'ReLUBackward', 'SigmoidBackward', 'TanhBackward',
+           'GELUBackward', 'SoftmaxBackward', 'MSEBackward', 'BCEBackward', 'CrossEntropyBackward', 'PowBackward',
+           'ExpBackward', 'LogBackward', 'SqrtBackward', 'AbsBackward', 'ClipBackward', 'MaximumBackward',
+           'MinimumBackward', 'MinBackward', 'unbroadcast', 'topological_order', 'backward', 'zero_grad', 'detach',
+           'retain_grad', 'layer', 'LinearBackward', 'disable_autograd', 'enable_autograd', 'GradcheckError',
+           'gradcheck', 'graph_memory', 'GraphView', 'show_graph']
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-002
 import functools
 import gc
+import weakref
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -65,14 +69,7 @@ class Function:
     """Base class of every backward rule: remembers the inputs of one operation."""
 
     def __init__(self, *tensors):
-        """Store the operation's inputs.
-
-        TODO: keep `tensors` (a tuple) in `self.saved_tensors`.
-
-        APPROACH: one assignment.
-
-        HINTS: keep the order: `apply` returns gradients in the same order.
-        """
+        """Store the operation's inputs."""
         self.saved_tensors = tensors
 
     def apply(self, grad_output):
@@ -83,77 +80,187 @@ class Function:
         array in a leaf's `.grad` without copying it."""
         raise NotImplementedError(f"{type(self).__name__}.apply is not implemented")
 
+    def forward(self, *arrays, **options):
+        """The operation itself, on NumPy arrays (NumPy in, NumPy out): what a custom operation defines.
+
+        It runs on the node, so it may keep on `self` whatever `apply` will need."""
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented: define it to use "
+                                  f"{type(self).__name__}.run(...) (see Function.run)")
+
+    @classmethod
+    def run(cls, *inputs, **options):
+        """Apply this operation to `inputs` (Tensors, arrays or numbers): the public way to add an operation.
+
+        Subclass Function with `forward(self, *arrays, **options)` and `apply(self, grad_output)`, then call
+        `MyOp.run(x, ...)`, as PyTorch's `MyOp.apply(x, ...)`: `forward` runs on the inputs' arrays, and the
+        result records a `MyOp` node when grad mode is on and an input requires grad.
+        """
+        tensors = [as_tensor(t) for t in inputs]
+        node = cls(*tensors)
+        return _attach(Tensor(node.forward(*(t.data for t in tensors), **options)), node)
+
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-012
+class Op(NamedTuple):
+    """One differentiable operation: `owner.method`, whose results `record` links to a `rule` node."""
+    owner: type
+    method: str
+    rule: type
+    record: Callable
+
+
+DIFFERENTIABLE_OPS = {}   # "Tensor.__mul__" -> Op(Tensor, "__mul__", MulBackward, binary), filled by @differentiates
+
+
+def op_name(owner, method):
+    """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
+    return f"{owner.__name__}.{method}"
+
+
+def differentiates(owner, method, record):
+    """Class decorator: register the decorated rule as the backward of `owner.method`, recorded by `record`.
+
+    Registering a name again replaces its entry. `enable_autograd()` wires everything registered so far.
+    """
+    def register(rule):
+        DIFFERENTIABLE_OPS[op_name(owner, method)] = Op(owner, method, rule, record)
+        return rule
+    return register
+
+
+def binary(original, rule):
+    """Recorder for `a.op(b)`: the node is `rule(a, b)`; a number, list or array `b` becomes a constant."""
+    def op(self, other):
+        try:
+            other = as_tensor(other)
+        except TypeError:                  # not a number: the forward's error names the operation and the type
+            return original(self, other)
+        out = original(self, other)
+        if _grad_enabled and (self.requires_grad or other.requires_grad):
+            _record(out, rule(self, other))
+        return out
+    return functools.wraps(original)(op)
+
+
+def _method(original, node):
+    """`x.op(*args)` recording `node(x, out, *args)` when x requires grad and grad mode is on."""
+    def op(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        if _grad_enabled and self.requires_grad:
+            _record(out, node(self, out, *args, **kwargs))
+        return out
+    return functools.wraps(original)(op)
+
+
+def unary(original, rule):
+    """Recorder for `x.op(...)` whose rule needs the input only: `rule(x)`."""
+    return _method(original, lambda x, out, *args, **kwargs: rule(x))
+
+
+def with_output(original, rule):
+    """Recorder for `x.op(...)` whose rule reuses the forward's result: `rule(x, out)`."""
+    return _method(original, lambda x, out, *args, **kwargs: rule(x, out))
+
+
+def reduction(original, rule):
+    """Recorder for `x.op(axis=None, keepdims=False)`: `rule(x, out, axis, keepdims)`."""
+    return _method(original, lambda x, out, axis=None, keepdims=False: rule(x, out, axis, keepdims))
+
+
+def parsed(parse):
+    """Recorder for `x.op(*args)`: `rule(x, parse(x, *args))`, `parse` being the forward's own parser.
+
+    For a rule that needs the arguments as the forward understood them (module 01 parses them)."""
+    def record(original, rule):
+        return _method(original, lambda x, out, *args: rule(x, parse(x, *args)))
+    return record
+
+
+def _module(original, node):
+    """`module.forward(x)` recording `node(module, x, out)` when x requires grad and grad mode is on."""
+    def op(module, x):
+        x = as_tensor(x)
+        out = original(module, x)
+        if _grad_enabled and x.requires_grad:
+            _record(out, node(module, x, out))
+        return out
+    return functools.wraps(original)(op)
+
+
+def activation(original, rule):
+    """Recorder for `act.forward(x)`: `rule(x, out)`."""
+    return _module(original, lambda module, x, out: rule(x, out))
+
+
+def along_dim(original, rule):
+    """Recorder for `act.forward(x)` of an activation with a `dim` (Softmax): `rule(x, out, act.dim)`."""
+    return _module(original, lambda module, x, out: rule(x, out, module.dim))
+
+
+def loss(original, rule):
+    """Recorder for `loss.forward(pred, target)`: `rule(pred, target)`."""
+    def op(module, pred, target):
+        out = original(module, pred, target)
+        if _grad_enabled and (getattr(pred, "requires_grad", False) or getattr(target, "requires_grad", False)):
+            _record(out, rule(as_tensor(pred), as_tensor(target)))
+        return out
+    return functools.wraps(original)(op)
+
 # %% ../../src/06_autograd/06_autograd.py #arithmetic-backward
+@differentiates(Tensor, "__add__", binary)
 class AddBackward(Function):
-    """z = a + b: grad_a = g, grad_b = g."""
+    """z = a + b: ∂a = g, ∂b = g."""
 
     def apply(self, grad_output):
-        """TODO: return the gradients for a and b (None for an input that does not require grad).
-
-        APPROACH: both are grad_output, unchanged. HINTS: use `_needs(tensor)`.
-        """
         a, b = self.saved_tensors
         return (grad_output if _needs(a) else None, grad_output if _needs(b) else None)
 
 
+@differentiates(Tensor, "__sub__", binary)
 class SubBackward(Function):
-    """z = a - b: grad_a = g, grad_b = -g."""
+    """z = a − b: ∂a = g, ∂b = −g."""
 
     def apply(self, grad_output):
-        """TODO: gradients for a and b. APPROACH: g for a, -g for b."""
         a, b = self.saved_tensors
         return (grad_output if _needs(a) else None, -grad_output if _needs(b) else None)
 
 
+@differentiates(Tensor, "__mul__", binary)
 class MulBackward(Function):
-    """z = a * b: grad_a = g * b, grad_b = g * a."""
+    """z = a · b: ∂a = g · b, ∂b = g · a."""
 
     def apply(self, grad_output):
-        """TODO: gradients for a and b. APPROACH: g * b for a, g * a for b (use the `.data` arrays)."""
         a, b = self.saved_tensors
         return (grad_output * b.data if _needs(a) else None, grad_output * a.data if _needs(b) else None)
 
 
+@differentiates(Tensor, "__truediv__", binary)
 class DivBackward(Function):
-    """z = a / b: grad_a = g / b, grad_b = -g * a / b²."""
+    """z = a / b: ∂a = g / b, ∂b = −g · a / b²."""
 
     def apply(self, grad_output):
-        """TODO: gradients for a and b.
-
-        APPROACH: d(a/b)/da = 1/b, d(a/b)/db = -a/b².  HINTS: mind the minus sign.
-        """
         a, b = self.saved_tensors
         grad_a = grad_output / b.data if _needs(a) else None
         grad_b = -grad_output * a.data / b.data ** 2 if _needs(b) else None
         return grad_a, grad_b
 
 
+@differentiates(Tensor, "__neg__", unary)
 class NegBackward(Function):
-    """z = -a: grad_a = -g."""
+    """z = −a: ∂a = −g."""
 
     def apply(self, grad_output):
-        """TODO: a one-element tuple holding the gradient for a."""
         (a,) = self.saved_tensors
         return (-grad_output if _needs(a) else None,)
 
 # %% ../../src/06_autograd/06_autograd.py #matmul-backward
+@differentiates(Tensor, "matmul", binary)
 class MatmulBackward(Function):
-    """Z = A @ B (2-D, batched or 1-D operands): grad_A = g @ Bᵀ, grad_B = Aᵀ @ g."""
+    """Z = A @ B (2-D, batched or 1-D operands): ∂A = g @ Bᵀ, ∂B = Aᵀ @ g."""
 
     def apply(self, grad_output):
-        """TODO: gradients for A and B.
-
-        APPROACH:
-        1. Promote 1-D operands as np.matmul does: A (k,) -> (1, k), B (k,) -> (k, 1); give `g` the matching
-           axis (g[..., None] for a 1-D B first, then g[..., None, :] for a 1-D A).
-        2. grad_A = g @ swapaxes(B, -1, -2);  grad_B = swapaxes(A, -1, -2) @ g.
-        3. Drop the promoted axis again (grad_A[..., 0, :] for a 1-D A, grad_B[..., 0] for a 1-D B).
-
-        HINTS: `T = lambda x: np.swapaxes(x, -1, -2)`. Batch axes that were broadcast are summed by the engine.
-        """
         a, b = self.saved_tensors
         A, B, g = a.data, b.data, grad_output
         T = lambda x: np.swapaxes(x, -1, -2)
@@ -171,157 +278,123 @@ class MatmulBackward(Function):
 
 # %% ../../src/06_autograd/06_autograd.py #reduction-backward
 class _ReduceBackward(Function):
-    """Shared constructor for sum/mean/max: remembers axis and keepdims."""
+    """Shared constructor of the reductions: keeps the forward's output, axis and keepdims."""
 
-    def __init__(self, x, axis=None, keepdims=False):
+    def __init__(self, x, out, axis=None, keepdims=False):
         super().__init__(x)
-        self.axis, self.keepdims = axis, keepdims
+        self.out, self.axis, self.keepdims = out.data, axis, keepdims
 
     def _expand(self, g):
         """Give g back the reduced axes (size 1), so it broadcasts against the input."""
         return g if self.keepdims or self.axis is None else np.expand_dims(g, self.axis)
 
 
+@differentiates(Tensor, "sum", reduction)
 class SumBackward(_ReduceBackward):
-    """z = x.sum(axis): grad_x = g broadcast back to x's shape."""
+    """z = x.sum(axis): g copied to every summed element."""
 
     def apply(self, grad_output):
-        """TODO: broadcast the (expanded) upstream gradient to x's shape.
-
-        APPROACH: `np.broadcast_to(self._expand(grad_output), x.shape)`.
-        """
         (x,) = self.saved_tensors
         return (np.broadcast_to(self._expand(grad_output), x.shape),)
 
 
+@differentiates(Tensor, "mean", reduction)
 class MeanBackward(_ReduceBackward):
-    """z = x.mean(axis): grad_x = g broadcast back to x's shape, divided by the number of elements averaged."""
+    """z = x.mean(axis): g / n copied to each of the n averaged elements."""
 
     def apply(self, grad_output):
-        """TODO: like SumBackward, divided by the count of averaged elements (x.size / grad_output.size)."""
         (x,) = self.saved_tensors
-        count = x.data.size / max(np.size(grad_output), 1)
+        count = x.data.size / max(self.out.size, 1)
         return (np.broadcast_to(self._expand(grad_output), x.shape) / count,)
 
 
+@differentiates(Tensor, "max", reduction)
 class MaxBackward(_ReduceBackward):
-    """z = x.max(axis): grad_x = g at the maxima (tied maxima share it evenly), 0 elsewhere."""
+    """z = x.max(axis): g to the maximum (shared evenly between ties), 0 elsewhere."""
 
     def apply(self, grad_output):
-        """TODO: send the gradient to the maxima; tied maxima share it evenly.
-
-        APPROACH:
-        1. `top = x.data.max(axis=self.axis, keepdims=True)`; `mask = (x.data == top)`.
-        2. `share = mask / mask.sum(axis=self.axis, keepdims=True)`.
-        3. Return `(share * self._expand(grad_output),)`.
-        """
         (x,) = self.saved_tensors
-        mask = x.data == x.data.max(axis=self.axis, keepdims=True)
+        mask = x.data == self._expand(self.out)
         share = mask / mask.sum(axis=self.axis, keepdims=True)
         return (share * self._expand(grad_output),)
 
 # %% ../../src/06_autograd/06_autograd.py #shape-backward
+@differentiates(Tensor, "clone", unary)
+@differentiates(Tensor, "reshape", unary)
 class ReshapeBackward(Function):
-    """z = x.reshape(shape): grad_x = g reshaped to x's shape."""
-
-    def __init__(self, x, *shape):
-        super().__init__(x)
+    """z = x.reshape(shape) (or x.clone()): g reshaped back to the input's shape."""
 
     def apply(self, grad_output):
-        """TODO: reshape the gradient to x's shape."""
         (x,) = self.saved_tensors
         return (np.reshape(grad_output, x.shape),)
 
 
-class TransposeBackward(Function):
-    """z = x.transpose(dim0, dim1): grad_x = g with the same two axes swapped back."""
-
-    def __init__(self, x, dim0=None, dim1=None):
-        super().__init__(x)
-        self.dims = (-2, -1) if dim0 is None else (dim0, dim1)
-
-    def apply(self, grad_output):
-        """TODO: swap the same two axes back (a tensor with fewer than 2 axes was returned unchanged)."""
-        (x,) = self.saved_tensors
-        if x.data.ndim < 2:
-            return (grad_output,)
-        return (np.swapaxes(grad_output, *self.dims),)
-
-
+@differentiates(Tensor, "permute", parsed(Tensor._permutation))
 class PermuteBackward(Function):
-    """z = x.permute(axes): grad_x = g permuted by the inverse permutation."""
+    """z = x.permute(axes): g permuted by the inverse permutation."""
 
-    def __init__(self, x, *axes):
+    def __init__(self, x, axes):
         super().__init__(x)
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        self.axes = [int(a) % max(x.data.ndim, 1) for a in axes]
+        self.axes = axes
 
     def apply(self, grad_output):
-        """TODO: apply the inverse permutation. HINTS: `np.transpose(g, np.argsort(self.axes))`."""
         return (np.transpose(grad_output, np.argsort(self.axes)),)
 
 
+@differentiates(Tensor, "__getitem__", parsed(Tensor._index_key))
 class SliceBackward(Function):
-    """z = x[key]: grad_x = g scattered into zeros of x's shape at key (repeated indices add up)."""
+    """z = x[key]: g scattered into zeros at the indexed positions (repeats add up)."""
 
     def __init__(self, x, key):
         super().__init__(x)
-        self.key = key.data.astype(np.int64) if isinstance(key, Tensor) else key
+        self.key = key
 
     def apply(self, grad_output):
-        """TODO: scatter the gradient into zeros of x's shape, accumulating repeated indices.
-
-        APPROACH: `grad = np.zeros_like(x.data)`; `np.add.at(grad, self.key, grad_output)`.
-        """
         (x,) = self.saved_tensors
         grad = np.zeros_like(x.data)
         np.add.at(grad, self.key, grad_output)
         return (grad,)
 
 # %% ../../src/06_autograd/06_autograd.py #activation-backward
-class _ActivationBackward(Function):
-    """Element-wise activation: saves the input x and keeps the output array as `self.out`."""
+class _OutputBackward(Function):
+    """A rule that reuses its forward's result: saves the input x and keeps the output array as `self.out`."""
 
     def __init__(self, x, out):
         super().__init__(x)
-        self.out = out.data if isinstance(out, Tensor) else np.asarray(out)
+        self.out = out.data
 
 
-class ReLUBackward(_ActivationBackward):
-    """z = relu(x): grad_x = g * (x > 0)."""
+@differentiates(ReLU, "forward", activation)
+class ReLUBackward(_OutputBackward):
+    """z = relu(x): g where x > 0, else 0."""
 
     def apply(self, grad_output):
-        """TODO: pass the gradient where x > 0, zero elsewhere."""
         (x,) = self.saved_tensors
         return (grad_output * (x.data > 0),)
 
 
-class SigmoidBackward(_ActivationBackward):
-    """s = sigmoid(x): grad_x = g * s * (1 - s)."""
+@differentiates(Sigmoid, "forward", activation)
+class SigmoidBackward(_OutputBackward):
+    """z = sigmoid(x): g · s · (1 − s), s the output."""
 
     def apply(self, grad_output):
-        """TODO: g * s * (1 - s), with s = self.out."""
         s = self.out
         return (grad_output * s * (1 - s),)
 
 
-class TanhBackward(_ActivationBackward):
-    """s = tanh(x): grad_x = g * (1 - s²)."""
+@differentiates(Tanh, "forward", activation)
+class TanhBackward(_OutputBackward):
+    """z = tanh(x): g · (1 − t²), t the output."""
 
     def apply(self, grad_output):
-        """TODO: g * (1 - s**2), with s = self.out."""
         return (grad_output * (1 - self.out ** 2),)
 
 
-class GELUBackward(_ActivationBackward):
-    """z = gelu(x) (tanh approximation): grad_x = g * the derivative of that approximation."""
+@differentiates(GELU, "forward", activation)
+class GELUBackward(_OutputBackward):
+    """z = gelu(x): g · GELU′(x), the derivative of the tanh approximation."""
 
     def apply(self, grad_output):
-        """TODO: the derivative of the tanh approximation given above.
-
-        HINTS: clip x to [-20, 20] for u, as the forward does (beyond that the derivative is 0 or 1 anyway).
-        """
         (x,) = self.saved_tensors
         c, k = np.sqrt(2 / np.pi), 0.044715
         inner = np.clip(x.data, -20, 20)
@@ -329,49 +402,49 @@ class GELUBackward(_ActivationBackward):
         return (grad_output * (0.5 * (1 + t) + 0.5 * x.data * (1 - t ** 2) * c * (1 + 3 * k * inner ** 2)),)
 
 
-class SoftmaxBackward(_ActivationBackward):
-    """s = softmax(x) along dim: grad_x = s * (g - sum(g * s, along dim))."""
+@differentiates(Softmax, "forward", along_dim)
+class SoftmaxBackward(_OutputBackward):
+    """z = softmax(x, dim): s · (g − Σ g·s along dim), s the output."""
 
     def __init__(self, x, out, dim=-1):
         super().__init__(x, out)
         self.dim = dim
 
     def apply(self, grad_output):
-        """TODO: s * (g - sum(g * s, axis=self.dim, keepdims=True)), with s = self.out."""
         s = self.out
         return (s * (grad_output - np.sum(grad_output * s, axis=self.dim, keepdims=True)),)
 
 # %% ../../src/06_autograd/06_autograd.py #loss-backward
+@differentiates(MSELoss, "forward", loss)
 class MSEBackward(Function):
-    """mean((p - t)²) over N elements: grad_p = g · 2 (p - t) / N, grad_t = -grad_p."""
+    """mean((p − t)²): ∂p = 2g (p − t) / n, ∂t = −∂p."""
 
     def apply(self, grad_output):
-        """TODO: gradients for predictions and targets of mean((p - t)**2)."""
         pred, target = self.saved_tensors
         grad = grad_output * 2 * (pred.data - target.data) / pred.data.size
         return (grad if _needs(pred) else None, -grad if _needs(target) else None)
 
 
+@differentiates(BinaryCrossEntropyLoss, "forward", loss)
 class BCEBackward(Function):
-    """-mean(t log p + (1 - t) log(1 - p)) over N elements: grad_p = g · (p - t) / (p (1 - p)) / N."""
+    """binary cross-entropy: ∂p = g (p − t) / (p (1 − p)) / n, 0 where p was clipped; ∂t = g log((1 − p) / p) / n."""
 
     def apply(self, grad_output):
-        """TODO: gradient for the predictions (None for the targets)."""
         pred, target = self.saved_tensors
-        p = np.clip(pred.data, 1e-7, 1 - 1e-7)
-        grad = grad_output * (p - target.data) / (p * (1 - p)) / p.size
-        return (grad if _needs(pred) else None, None)
+        eps = BinaryCrossEntropyLoss.eps
+        p = pred.data.astype(np.float64)             # float64, as the forward: 1 - 1e-7 is no float32 number
+        q, t, n = np.clip(p, eps, 1 - eps), target.data.astype(np.float64), p.size
+        grad_p = np.where(p == q, grad_output * (q - t) / (q * (1 - q)) / n, 0.0)
+        grad_t = grad_output * (np.log(1 - q) - np.log(q)) / n
+        return (grad_p.astype(pred.data.dtype) if _needs(pred) else None,
+                grad_t.astype(target.data.dtype) if _needs(target) else None)
 
 
+@differentiates(CrossEntropyLoss, "forward", loss)
 class CrossEntropyBackward(Function):
-    """mean(-log softmax(z)[i, t_i]) over the batch: grad_z = g · (softmax(z) - onehot(t)) / batch."""
+    """cross-entropy of logits: ∂logits = g (softmax(logits) − onehot(t)) / batch."""
 
     def apply(self, grad_output):
-        """TODO: g * (softmax(logits) - onehot(targets)) / batch; None for the targets.
-
-        HINTS: softmax along the last axis, stabilised by subtracting the row max; build the one-hot by
-        subtracting 1 at `[np.arange(batch), targets]` from a copy of the softmax.
-        """
         logits, target = self.saved_tensors
         z = logits.data - logits.data.max(axis=-1, keepdims=True)
         probs = np.exp(z)
@@ -380,19 +453,94 @@ class CrossEntropyBackward(Function):
         probs[np.arange(batch), target.data.astype(np.int64)] -= 1
         return (grad_output * probs / batch if _needs(logits) else None, None)
 
+# %% ../../src/06_autograd/06_autograd.py #elementwise-backward
+@differentiates(Tensor, "__pow__", binary)
+class PowBackward(Function):
+    """z = a ** b: ∂a = g · b · a^(b − 1) (0 where b = 0), ∂b = g · a^b · log a (0 where a = 0 ≤ b)."""
+
+    def apply(self, grad_output):
+        a, b = self.saved_tensors
+        A, B = a.data, b.data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_a = grad_output * np.where(B == 0, 0.0, B * A ** (B - 1)) if _needs(a) else None
+            grad_b = grad_output * np.where((A == 0) & (B >= 0), 0.0, A ** B * np.log(A)) if _needs(b) else None
+        return grad_a, grad_b
+
+
+@differentiates(Tensor, "exp", with_output)
+class ExpBackward(_OutputBackward):
+    """z = exp(x): g · z, the output."""
+
+    def apply(self, grad_output):
+        return (grad_output * self.out,)
+
+
+@differentiates(Tensor, "log", unary)
+class LogBackward(Function):
+    """z = log(x): g / x."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        with np.errstate(divide="ignore"):
+            return (grad_output / x.data,)
+
+
+@differentiates(Tensor, "sqrt", with_output)
+class SqrtBackward(_OutputBackward):
+    """z = sqrt(x): g / (2 z), z the output."""
+
+    def apply(self, grad_output):
+        with np.errstate(divide="ignore"):
+            return (grad_output / (2 * self.out),)
+
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-036
+@differentiates(Tensor, "abs", unary)
+class AbsBackward(Function):
+    """z = |x|: g · sign(x), 0 at x = 0."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * np.sign(x.data),)
+
+
+@differentiates(Tensor, "clip", with_output)
+class ClipBackward(_OutputBackward):
+    """z = x.clip(min, max): g where x is within the bounds (bounds included), 0 where it was clipped."""
+
+    def apply(self, grad_output):
+        (x,) = self.saved_tensors
+        return (grad_output * (x.data == self.out),)
+
+
+@differentiates(Tensor, "maximum", binary)
+class MaximumBackward(Function):
+    """z = a.maximum(b): g to the larger input; a tie splits it evenly."""
+
+    def _share(self, a, b):
+        """a's share of the gradient: 1 where a wins, 1/2 on a tie, 0 where b wins."""
+        return (a > b) + 0.5 * (a == b)
+
+    def apply(self, grad_output):
+        a, b = self.saved_tensors
+        share = self._share(a.data, b.data)
+        return (grad_output * share if _needs(a) else None, grad_output * (1 - share) if _needs(b) else None)
+
+
+@differentiates(Tensor, "minimum", binary)
+class MinimumBackward(MaximumBackward):
+    """z = a.minimum(b): g to the smaller input; a tie splits it evenly."""
+
+    def _share(self, a, b):
+        return (a < b) + 0.5 * (a == b)
+
+
+@differentiates(Tensor, "min", reduction)
+class MinBackward(MaxBackward):
+    """z = x.min(axis): g to the minimum (shared evenly between ties), 0 elsewhere."""
+
 # %% ../../src/06_autograd/06_autograd.py #unbroadcast
 def unbroadcast(grad, shape):
-    """Reduce `grad` to `shape` by summing the axes that broadcasting created or stretched.
-
-    TODO: implement the two steps above.
-
-    APPROACH:
-    1. While `grad.ndim > len(shape)`: `grad = grad.sum(axis=0)`.
-    2. For each axis where `shape[axis] == 1` and `grad.shape[axis] != 1`: sum it with keepdims=True.
-
-    HINTS: return `grad` untouched when it already has `shape`; if it cannot be reduced, return it as is
-    (the engine then reports the shape mismatch).
-    """
+    """Reduce `grad` to `shape` by summing the axes that broadcasting created or stretched."""
     grad = np.asarray(grad)
     while grad.ndim > len(shape):
         grad = grad.sum(axis=0)
@@ -401,12 +549,59 @@ def unbroadcast(grad, shape):
             grad = grad.sum(axis=axis, keepdims=True)
     return grad
 
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-048
+def _start_gradient(tensor, gradient):
+    """The gradient backward() starts from, checked: ones for a one-element tensor, else a copy of
+    `gradient` (the caller keeps their array)."""
+    if not tensor.requires_grad:
+        raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
+                           "parameters with requires_grad=True (and enable autograd) before the forward pass")
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise ValueError(f"backward(): a gradient argument is needed for a non-scalar tensor of shape "
+                             f"{tensor.shape}; call it on a scalar loss or pass backward(gradient)")
+        return np.ones_like(tensor.data)
+    gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=tensor.data.dtype)
+    if gradient.shape != tensor.shape:
+        raise ValueError(f"backward(): gradient has shape {gradient.shape}, expected the tensor's shape "
+                         f"{tensor.shape}")
+    return gradient
+
+
+def _input_gradient(node, index, grad, tensor):
+    """unbroadcast a rule's gradient to its input's shape; a clear error when that is impossible."""
+    if isinstance(grad, np.ndarray) and grad.shape == tensor.data.shape:
+        return grad        # the common case, kept cheap: this runs once per edge of the graph
+    reduced = unbroadcast(grad, tensor.shape)
+    if np.shape(reduced) != tensor.shape:
+        raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
+                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
+    return reduced
+
+
+_GRAD_ARRAYS = weakref.WeakValueDictionary()   # id -> an array that is some tensor's .grad (weakly held)
+
+
+def _accumulate_grad(tensor, grad):
+    """`tensor.grad += grad`, storing a plain array of the tensor's dtype that no other `.grad` shares.
+
+    A new array the engine has just made (a rule's result, or a sum) is kept without a copy. Anything else
+    is copied: a view (it shares its base's memory), an array of another dtype, and an array that is some
+    tensor's `.grad` already (a rule may pass the same array on to several inputs). `_GRAD_ARRAYS` knows
+    which arrays are a `.grad`; it holds them weakly, so an entry leaves with its array.
+    """
+    if tensor.grad is not None:
+        grad = tensor.grad + grad              # a new array: the stored one is never changed in place
+    dtype = tensor.data.dtype
+    if not (type(grad) is np.ndarray and grad.dtype == dtype and grad.base is None
+            and grad.flags.writeable and id(grad) not in _GRAD_ARRAYS):
+        grad = np.array(grad, dtype=dtype)
+    tensor.grad = grad
+    _GRAD_ARRAYS[id(grad)] = grad
+
 # %% ../../src/06_autograd/06_autograd.py #backward
 def topological_order(root):
-    """Every tensor of root's graph that requires grad, each after all of its inputs (iterative DFS).
-
-    TODO: the explicit-stack depth-first search described above.
-    """
+    """Every tensor of root's graph that requires grad, each after all of its inputs (iterative DFS)."""
     order, visited, stack = [], set(), [(root, False)]
     while stack:
         node, inputs_done = stack.pop()
@@ -422,106 +617,58 @@ def topological_order(root):
     return order
 
 
-def _input_gradient(node, index, grad, tensor):
-    """unbroadcast a rule's gradient to its input's shape; a clear error when that is impossible."""
-    if isinstance(grad, np.ndarray) and grad.shape == tensor.data.shape:
-        return grad        # the common case, kept cheap: this runs once per edge of the graph
-    reduced = unbroadcast(grad, tensor.shape)
-    if np.shape(reduced) != tensor.shape:
-        raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
-                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
-    return reduced
-
-
-def _as_grad(grad, dtype, private):
-    """The array to store in a `.grad`: `grad` itself when it is private and already a plain array of
-    `dtype`, otherwise a copy (so that `.grad` never aliases another array)."""
-    if private and type(grad) is np.ndarray and grad.dtype == dtype:
-        return grad
-    return np.array(grad, dtype=dtype)
-
-
 def backward(self, gradient=None):
-    """Fill `.grad` of every leaf of self's graph with d(self)/d(leaf), accumulating.
-
-    TODO: check the arguments, then the topological walk described above.
-
-    APPROACH:
-    1. Not `self.requires_grad` -> RuntimeError. No gradient: ones for a one-element tensor, else
-       ValueError. A gradient of the wrong shape -> ValueError naming both shapes.
-    2. `pending = {id(self): (gradient, False)}` maps a tensor to (its summed gradient, is it private?).
-       For node in reversed(topological_order(self)): pop its pair (skip the node if none arrived).
-    3. On a leaf or a retain_grad tensor, store: `node.grad = _as_grad(grad, dtype, private)` the first
-       time (private only on a leaf, and only if no other .grad holds this array already: keep a set of the
-       ids stored), then `_as_grad(node.grad + grad, dtype, True)` (a sum is a new array).
-    4. Stop at leaves. Otherwise, with `fn = node._grad_fn`, for i, (t, g) in
-       enumerate(zip(fn.saved_tensors, fn.apply(grad))): skip None / inputs that don't need grad;
-       `g = _input_gradient(fn, i, g, t)` (unbroadcast + shape check); a first gradient for t is stored as
-       `(g, private)`, private meaning `g is not grad` (not passed on unchanged) `and g.base is None` (not
-       a view); a later one as the sum, `(old + g, True)`.
-
-    HINTS: `dtype` is `node.data.dtype`. A rule may return a tuple or a list.
-    """
-    if not self.requires_grad:
-        raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
-                           "parameters with requires_grad=True (and enable autograd) before the forward pass")
-    if gradient is None:
-        if self.data.size != 1:
-            raise ValueError(f"backward(): a gradient argument is needed for a non-scalar tensor of shape "
-                             f"{self.shape}; call it on a scalar loss or pass backward(gradient)")
-        gradient = np.ones_like(self.data)
-    gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype)
-    if gradient.shape != self.shape:
-        raise ValueError(f"backward(): gradient has shape {gradient.shape}, expected the tensor's shape "
-                         f"{self.shape}")
-    pending = {id(self): (gradient, False)}   # the caller's gradient is not ours to keep
-    stored = set()                            # ids of the arrays put in a .grad during this call
+    """Fill `.grad` of every leaf of self's graph with d(self)/d(leaf), accumulating."""
+    grads = {id(self): _start_gradient(self, gradient)}
     for node in reversed(topological_order(self)):
-        entry = pending.pop(id(node), None)
-        if entry is None:   # no gradient reached this node (e.g. it only feeds a branch that was cut)
+        grad = grads.pop(id(node), None)
+        if grad is None:          # no gradient reached this tensor (it only feeds a branch that was cut)
             continue
-        grad, private = entry
         fn = node._grad_fn
         if fn is None or getattr(node, "_retains_grad", False):
-            dtype = node.data.dtype
-            if node.grad is None:   # a retained intermediate passes grad on below, so it always copies
-                node.grad = _as_grad(grad, dtype, private and fn is None and id(grad) not in stored)
-            else:
-                node.grad = _as_grad(node.grad + grad, dtype, True)
-            stored.add(id(node.grad))
+            _accumulate_grad(node, grad)
         if fn is None:
             continue
         for i, (t, g) in enumerate(zip(fn.saved_tensors, fn.apply(grad))):
-            if g is None or not _needs(t):
-                continue
-            g = _input_gradient(fn, i, g, t)
-            if id(t) in pending:
-                pending[id(t)] = (pending[id(t)][0] + g, True)
-            else:
-                # private: a new array, so neither the upstream gradient passed on nor a view of it
-                pending[id(t)] = (g, g is not grad and g.base is None)
+            if g is not None and _needs(t):
+                g = _input_gradient(fn, i, g, t)
+                grads[id(t)] = grads[id(t)] + g if id(t) in grads else g
 
 # %% ../../src/06_autograd/06_autograd.py #grad-tools
 def zero_grad(self):
-    """Forget the accumulated gradient. TODO: set `self.grad` to None."""
+    """Forget the accumulated gradient."""
     self.grad = None
 
 
 def detach(self):
-    """A tensor with the same data, cut from the graph. TODO: return `Tensor(self.data)` (no grad)."""
+    """A tensor with the same data, cut from the graph."""
     return Tensor(self.data)
 
 
 def retain_grad(self):
-    """Keep this intermediate tensor's gradient. TODO: set `self._retains_grad = True`; return self."""
+    """Keep this intermediate tensor's gradient."""
     self._retains_grad = True
     return self
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-048
-class LinearBackward(Function):
-    """y = x @ W + b as one node (module 03's Linear): grad_x = g @ Wᵀ, grad_W = xᵀ @ g, grad_b = g summed.
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-056
+def layer(original, rule):
+    """Recorder for `layer.forward(x)`: one fused node `rule(x, *layer.parameters())`.
 
-    It saves x, W and b, not the product x @ W."""
+    The layer's inner operations record nothing."""
+    def op(module, x):
+        x = as_tensor(x)
+        inputs = (x, *module.parameters())
+        if not (_grad_enabled and any(t.requires_grad for t in inputs)):
+            return original(module, x)
+        with no_grad():
+            out = original(module, x)
+        return _record(out, rule(*inputs))
+    return functools.wraps(original)(op)
+
+
+@differentiates(Linear, "forward", layer)
+class LinearBackward(Function):
+    """y = x @ W + b as one node: ∂x = g @ Wᵀ, ∂W = xᵀ @ g, ∂b = g summed over the batch."""
 
     def apply(self, grad_output):
         x, weight, *bias = self.saved_tensors
@@ -531,87 +678,6 @@ class LinearBackward(Function):
         grad_w = x.data.reshape(-1, x.shape[-1]).T @ rows if _needs(weight) else None
         grad_b = rows.sum(axis=0) if bias and _needs(bias[0]) else None
         return grad_x, grad_w, grad_b
-
-
-DIFFERENTIABLE_OPS = (
-    # owner          method         backward rule           kind
-    (Tensor, "__add__", AddBackward, "binary"),
-    (Tensor, "__sub__", SubBackward, "binary"),
-    (Tensor, "__mul__", MulBackward, "binary"),
-    (Tensor, "__truediv__", DivBackward, "binary"),
-    (Tensor, "matmul", MatmulBackward, "binary"),
-    (Tensor, "__neg__", NegBackward, "method"),
-    (Tensor, "sum", SumBackward, "method"),
-    (Tensor, "mean", MeanBackward, "method"),
-    (Tensor, "max", MaxBackward, "method"),
-    (Tensor, "reshape", ReshapeBackward, "method"),
-    (Tensor, "transpose", TransposeBackward, "method"),
-    (Tensor, "permute", PermuteBackward, "method"),
-    (Tensor, "__getitem__", SliceBackward, "method"),
-    (ReLU, "forward", ReLUBackward, "activation"),
-    (Sigmoid, "forward", SigmoidBackward, "activation"),
-    (Tanh, "forward", TanhBackward, "activation"),
-    (GELU, "forward", GELUBackward, "activation"),
-    (Softmax, "forward", SoftmaxBackward, "softmax"),
-    (MSELoss, "forward", MSEBackward, "loss"),
-    (BinaryCrossEntropyLoss, "forward", BCEBackward, "loss"),
-    (CrossEntropyLoss, "forward", CrossEntropyBackward, "loss"),
-    (Linear, "forward", LinearBackward, "layer"),
-)
-
-
-def op_name(owner, method):
-    """The registry name of an operation, e.g. 'Tensor.__add__' or 'ReLU.forward'."""
-    return f"{owner.__name__}.{method}"
-
-
-
-def _differentiable(kind, original, rule):
-    """Wrap `original` so that its result records a `rule` node (see the table above).
-
-    Same effect as `_attach(original(...), rule(...))`, but the wrappers ask "grad mode on and an input
-    requires grad?" *before* building the node: inference (`no_grad`) and constants then build no graph
-    at all, and the check reads two attributes instead of looping over the saved tensors (this wrapper runs
-    once per operation, so its cost is the engine's per-op overhead).
-    """
-    if kind == "binary":
-        def op(self, other):
-            other = as_tensor(other)
-            out = original(self, other)
-            if _grad_enabled and (self.requires_grad or other.requires_grad):
-                return _record(out, rule(self, other))
-            return out
-    elif kind == "method":
-        def op(self, *args, **kwargs):
-            out = original(self, *args, **kwargs)
-            if _grad_enabled and self.requires_grad:
-                return _record(out, rule(self, *args, **kwargs))
-            return out
-    elif kind in ("activation", "softmax"):
-        def op(module, x):
-            x = as_tensor(x)
-            out = original(module, x)
-            if _grad_enabled and x.requires_grad:
-                return _record(out, rule(x, out) if kind == "activation" else rule(x, out, module.dim))
-            return out
-    elif kind == "loss":
-        def op(module, pred, target):
-            out = original(module, pred, target)
-            if _grad_enabled and (getattr(pred, "requires_grad", False) or getattr(target, "requires_grad", False)):
-                return _record(out, rule(as_tensor(pred), as_tensor(target)))
-            return out
-    elif kind == "layer":
-        def op(module, x):
-            x = as_tensor(x)
-            inputs = (x, *module.parameters())
-            if not (_grad_enabled and any(t.requires_grad for t in inputs)):
-                return original(module, x)
-            with no_grad():        # one node for the whole layer: its inner operations record nothing
-                out = original(module, x)
-            return _record(out, rule(*inputs))
-    else:
-        raise ValueError(f"unknown kind {kind!r} in DIFFERENTIABLE_OPS")
-    return functools.wraps(original)(op)
 
 
 def _pristine(owner, name):
@@ -628,19 +694,19 @@ def _pristine(owner, name):
 
 def disable_autograd():
     """Undo enable_autograd: put back every pristine method (used by tests and to compare engines)."""
-    for owner in {op[0] for op in DIFFERENTIABLE_OPS} | {Tensor}:
+    for owner in {op.owner for op in DIFFERENTIABLE_OPS.values()} | {Tensor}:
         for name, original in owner.__dict__.get("_unpatched", {}).items():
             if original is not None:
                 setattr(owner, name, original)
             elif name in owner.__dict__:
                 delattr(owner, name)
 
-# %% ../../src/06_autograd/06_autograd.py #enable-autograd
-def _gc_paused(function):
-    """`function`, with Python's cyclic garbage collector paused while it runs (provided, not an exercise).
 
-    Why: a backward pass allocates a few short-lived tuples per node, and every few hundred allocations wake
-    the collector, which then scans the graph's (acyclic) objects again: on a 1,000,000-node graph that
+def _gc_paused(function):
+    """`function`, with Python's cyclic garbage collector paused while it runs.
+
+    Why: a backward pass allocates a few short-lived objects per node, and every few hundred allocations
+    wake the collector, which then scans the graph's (acyclic) objects again: on a 1,000,000-node graph that
     doubled the time of `backward()`. Nothing the walk allocates can form a reference cycle.
     """
     @functools.wraps(function)
@@ -658,28 +724,18 @@ def _gc_paused(function):
 _TENSOR_METHODS = {"backward": _gc_paused(backward), "zero_grad": zero_grad, "detach": detach,
                    "retain_grad": retain_grad}
 
-
+# %% ../../src/06_autograd/06_autograd.py #enable-autograd
 def enable_autograd(quiet=False):
-    """Patch every operation in DIFFERENTIABLE_OPS, and give Tensor this module's backward tools.
-
-    TODO:
-    1. For each (owner, method, rule, kind) in DIFFERENTIABLE_OPS: set owner.method to
-       `_differentiable(kind, _pristine(owner, method), rule)`.
-    2. For each name, function in _TENSOR_METHODS: remember the pristine one with `_pristine(Tensor, name)`,
-       then set it on Tensor.
-    3. Unless quiet, print one line saying autograd is on and how many operations are differentiable.
-
-    HINTS: `setattr(owner, name, value)`.
-    """
-    for owner, method, rule, kind in DIFFERENTIABLE_OPS:
-        setattr(owner, method, _differentiable(kind, _pristine(owner, method), rule))
+    """Make every registered operation record its node, and give Tensor this module's backward tools."""
+    for op in DIFFERENTIABLE_OPS.values():
+        setattr(op.owner, op.method, op.record(_pristine(op.owner, op.method), op.rule))
     for name, function in _TENSOR_METHODS.items():
         _pristine(Tensor, name)
         setattr(Tensor, name, function)
     if not quiet:
         print(f"autograd enabled: {len(DIFFERENTIABLE_OPS)} differentiable operations")
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-055
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-063
 class GradcheckError(AssertionError):
     """Raised by gradcheck when autograd and central differences disagree."""
 
@@ -703,46 +759,52 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         upstream = rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1.0, 1.0], out.shape)
         out.backward(upstream)
         for i, x in enumerate(xs):
-            if not (isinstance(x, Tensor) and x.requires_grad):
-                continue
-            got = np.zeros_like(x.data) if x.grad is None else x.grad
-            expected = np.zeros_like(x.data)
-            with no_grad():
-                for j in np.ndindex(x.shape):
-                    old = x.data[j]
-                    x.data[j] = old + eps
-                    plus = np.sum(fn(*xs).data * upstream)
-                    x.data[j] = old - eps
-                    minus = np.sum(fn(*xs).data * upstream)
-                    x.data[j] = old
-                    expected[j] = (plus - minus) / (2 * eps)
-            excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
-            if np.any(excess > 0):
-                worst = np.unravel_index(np.argmax(excess), x.shape) if x.ndim else ()
-                raise GradcheckError(
-                    f"gradcheck: gradient of input {i} (shape {x.shape}) is wrong; worst element {worst}: "
-                    f"expected {expected[worst]:.6g} (central difference), got {got[worst]:.6g} (autograd)")
+            if isinstance(x, Tensor) and x.requires_grad:
+                got = np.zeros_like(x.data) if x.grad is None else x.grad
+                _compare(i, got, _central_differences(fn, xs, x, upstream, eps), atol, rtol)
         return True
     finally:
         Tensor.default_dtype = previous
 
 
-def _graph_nodes(tensor):
-    """All tensors of the graph (inputs first), including constants that were saved.
+def _central_differences(fn, xs, x, upstream, eps):
+    """d sum(fn(*xs) * upstream) / dx, one element of x at a time (no graph recorded)."""
+    expected = np.zeros_like(x.data)
+    with no_grad():
+        for j in np.ndindex(x.shape):
+            old = x.data[j]
+            x.data[j] = old + eps
+            plus = np.sum(fn(*xs).data * upstream)
+            x.data[j] = old - eps
+            minus = np.sum(fn(*xs).data * upstream)
+            x.data[j] = old
+            expected[j] = (plus - minus) / (2 * eps)
+    return expected
 
-    A twin of `topological_order` on purpose: that one is an exercise, and these tools must work while it
-    is still a stub (and show the constants it skips)."""
-    order, seen, stack = [], set(), [(tensor, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            if node._grad_fn is not None:
-                stack.extend((t, False) for t in node._grad_fn.saved_tensors if isinstance(t, Tensor))
-    return order
+
+def _compare(index, got, expected, atol, rtol):
+    """Raise GradcheckError naming the input and its worst element when autograd and the differences disagree."""
+    excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
+    if np.any(excess > 0):
+        worst = np.unravel_index(np.argmax(excess), expected.shape) if expected.ndim else ()
+        raise GradcheckError(
+            f"gradcheck: gradient of input {index} (shape {expected.shape}) is wrong; worst element {worst}: "
+            f"expected {expected[worst]:.6g} (central difference), got {got[worst]:.6g} (autograd)")
+
+
+def _graph_nodes(tensor):
+    """Every tensor of the graph, breadth first from `tensor` (nearest first), constants included.
+
+    The display and memory tools need no topological order, and they must not depend on
+    `topological_order`, which is an exercise: a student's stub would break them."""
+    nodes, seen = [tensor], {id(tensor)}
+    for node in nodes:                     # the list grows while we walk it
+        if node._grad_fn is not None:
+            for t in node._grad_fn.saved_tensors:
+                if isinstance(t, Tensor) and id(t) not in seen:
+                    seen.add(id(t))
+                    nodes.append(t)
+    return nodes
 
 
 def graph_memory(tensor):
@@ -774,7 +836,7 @@ class GraphView:
         return f"{kind} {tuple(t.shape)}"
 
     def mermaid(self):
-        nodes = _graph_nodes(self.tensor)[-self.max_nodes:]
+        nodes = _graph_nodes(self.tensor)[:self.max_nodes]
         ids = {id(t): f"n{i}" for i, t in enumerate(nodes)}
         lines = ["flowchart BT"]
         lines += [f'    {ids[id(t)]}["{self._label(t)}"]' for t in nodes]

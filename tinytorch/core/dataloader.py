@@ -27,11 +27,7 @@ class TensorDataset(Dataset):
     """Samples are rows: dataset[i] == (tensors[0][i], tensors[1][i], ...)."""
 
     def __init__(self, *tensors):
-        """TODO: store the tensors (converted with `Tensor(...)`) and check their first dimensions match.
-
-        APPROACH: reject zero tensors and 0-d tensors; collect `len(t)` of each; if they differ, raise a
-        ValueError listing the lengths.
-        """
+        """Samples are rows of `tensors`, which must all have the same first dimension."""
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor")
         self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
@@ -74,18 +70,11 @@ class DataLoader:
         self.rng = np.random.default_rng(seed)   # one generator: a new permutation each epoch
 
     def __len__(self):
-        """TODO: the number of batches, rounding up."""
+        """The number of batches per epoch (the last one may be smaller)."""
         return (len(self.dataset) + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
-        """TODO: yield tuples of Tensors, batch by batch.
-
-        APPROACH:
-        1. `order = self.rng.permutation(n)` when shuffling, else `np.arange(n)`.
-        2. For each start in `range(0, n, batch_size)`, take `order[start:start + batch_size]`.
-        3. A TensorDataset can be indexed with that array directly; otherwise fetch each sample and
-           `_collate` them.
-        """
+        """Tuples of Tensors, one batch at a time (in a new random order each epoch when shuffling)."""
         n = len(self.dataset)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         for start in range(0, n, self.batch_size):

@@ -41,16 +41,7 @@ class Linear(Layer):
     """y = x @ weight + bias, with weight (in_features, out_features) and bias (out_features,)."""
 
     def __init__(self, in_features, out_features, bias=True, seed=None):
-        """Create the parameters.
-
-        TODO: initialise `weight` (and `bias` when `bias=True`, else `None`) uniformly in [-k, k] with
-        k = sqrt(1 / in_features), as Tensors with `requires_grad=True`.
-
-        APPROACH:
-        1. `rng = np.random.default_rng(seed)`.
-        2. `rng.uniform(-k, k, size=(in_features, out_features))` for the weight, size `(out_features,)`
-           for the bias.
-        """
+        """Create the parameters."""
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
@@ -61,7 +52,7 @@ class Linear(Layer):
         self.bias = Tensor(rng.uniform(-k, k, size=(out_features,)), requires_grad=True) if bias else None
 
     def forward(self, x):
-        """TODO: return `x @ self.weight`, plus `self.bias` when there is one (Tensor operations only)."""
+        """`x @ weight + bias` for a batch `x` whose last dimension is `in_features`."""
         x = as_tensor(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input whose last dimension is in_features="
@@ -89,14 +80,7 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(seed)
 
     def forward(self, x, training=None):
-        """TODO: when training and p > 0, multiply `x` by a random keep-mask scaled by 1 / (1 - p).
-
-        APPROACH:
-        1. `training = self.training if training is None else training`.
-        2. Not training, or p == 0: return `x` unchanged.
-        3. `keep = self.rng.random(x.shape) >= self.p`; scale `keep / (1 - p)` (all zeros when p == 1).
-        4. Return `x * Tensor(mask)`.
-        """
+        """`x` with each element zeroed with probability p and the rest scaled by 1 / (1 - p), when training."""
         x = as_tensor(x)
         training = self.training if training is None else training
         if not training or self.p == 0:
@@ -130,7 +114,7 @@ class Sequential(Layer):
         return self
 
     def parameters(self):
-        """TODO: collect `layer.parameters()` of every layer, each tensor once (by `id`), in order."""
+        """The parameters of every layer, each tensor once, in order."""
         seen, unique = set(), []
         for layer in self.layers:
             for param in getattr(layer, "parameters", lambda: [])():

@@ -35,10 +35,7 @@ def _check_same_shape(loss_name, pred, target):
 # %% ../../src/04_losses/04_losses.py #mse
 class MSELoss(Loss):
     def forward(self, pred, target):
-        """Mean of squared differences, as a 0-d Tensor.
-
-        TODO: return `Tensor(np.mean((pred.data - target.data) ** 2))`.
-        """
+        """Mean of squared differences, as a 0-d Tensor."""
         pred, target = as_tensor(pred), as_tensor(target)
         _check_same_shape("MSELoss", pred, target)
         return Tensor(np.mean((pred.data - target.data) ** 2))
@@ -48,12 +45,7 @@ class BinaryCrossEntropyLoss(Loss):
     eps = 1e-7
 
     def forward(self, pred, target):
-        """Mean binary cross-entropy of probabilities `pred` against labels `target` in [0, 1].
-
-        TODO: clip `pred` (as float64) to [eps, 1 - eps], then average -(t log p + (1 - t) log(1 - p)).
-
-        HINTS: `np.clip`, `np.log`, `np.mean`.
-        """
+        """Mean binary cross-entropy of probabilities `pred` against labels `target` in [0, 1]."""
         pred, target = as_tensor(pred), as_tensor(target)
         _check_same_shape("BinaryCrossEntropyLoss", pred, target)
         if target.size and (target.data.min() < 0 or target.data.max() > 1):
@@ -66,11 +58,7 @@ class BinaryCrossEntropyLoss(Loss):
 
 # %% ../../src/04_losses/04_losses.py #log-softmax
 def log_softmax(x, axis=-1):
-    """Stable log-softmax of a NumPy array along `axis` (returns a NumPy array).
-
-    TODO: shifted = x - max(x, axis, keepdims=True); return shifted - log(sum(exp(shifted), axis,
-    keepdims=True)).
-    """
+    """Stable log-softmax of a NumPy array along `axis` (returns a NumPy array)."""
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -96,11 +84,7 @@ def _class_indices(logits, target):
 # %% ../../src/04_losses/04_losses.py #cross-entropy
 class CrossEntropyLoss(Loss):
     def forward(self, pred, target):
-        """Mean of -log_softmax(pred)[i, target[i]] over the batch.
-
-        TODO: validate with `_class_indices`, compute `log_softmax(pred.data, axis=1)`, pick each row's
-        target entry with fancy indexing, return minus the mean as a Tensor.
-        """
+        """Mean of -log_softmax(pred)[i, target[i]] over the batch."""
         pred = as_tensor(pred)
         indices = _class_indices(pred, target)
         logp = log_softmax(pred.data, axis=1)

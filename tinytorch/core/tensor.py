@@ -41,31 +41,27 @@ def _check_matmul(shape_a, shape_b):
 
 # %% ../../src/01_tensor/01_tensor.py #tensor-class
 class Tensor:
-    """An n-dimensional float32 array that autograd (module 06) can differentiate through."""
+    """An n-dimensional array (float32 unless told otherwise) that autograd (module 06) differentiates through."""
 
     default_dtype = np.float32   # module 06's gradcheck switches this to float64 temporarily
     __array_ufunc__ = None       # make `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's ufunc
 
-    def __init__(self, data, requires_grad=False):
-        """Wrap `data` (scalar, nested list, np.ndarray or Tensor) as a float array.
+    def __init__(self, data, requires_grad=False, dtype=None):
+        """Wrap `data` (scalar, nested list, np.ndarray or Tensor) as an array of `dtype`.
 
-        TODO: store the data as a NumPy array of dtype `Tensor.default_dtype` and set up the autograd slots.
-
-        APPROACH:
-        1. If `data` is a Tensor, take its `.data`.
-        2. Convert with `np.asarray(data, dtype=Tensor.default_dtype)`; turn a TypeError/ValueError into a
-           TypeError that says which type could not be converted.
-        3. Set `requires_grad`, `grad = None`, `_grad_fn = None`.
-
-        HINTS: `np.asarray` does not copy an array that already has the right dtype.
+        `dtype` defaults to `Tensor.default_dtype` (float32); comparisons make `bool` tensors and `argmax`
+        an `int64` one.
         """
         if isinstance(data, Tensor):
             data = data.data
+        dtype = Tensor.default_dtype if dtype is None else dtype
         try:
-            self.data = np.asarray(data, dtype=Tensor.default_dtype)
+            if data is None:                       # NumPy would silently make it nan
+                raise TypeError("None is no number")
+            self.data = np.asarray(data, dtype=dtype)
         except (TypeError, ValueError) as error:
             raise TypeError(f"Tensor: cannot convert data of type {type(data).__name__} to "
-                            f"{np.dtype(Tensor.default_dtype).name}: {error}") from None
+                            f"{np.dtype(dtype).name}: {error}") from None
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._grad_fn = None
@@ -96,11 +92,22 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def item(self):
-        """The single number in a one-element tensor, as a Python float."""
+        """The single number in a one-element tensor, as a Python number (a float for a float tensor)."""
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with exactly one element can be converted to a "
                              f"Python number, got shape {self.shape}")
-        return float(self.data.reshape(()))
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        """The numbers as (nested) Python lists; a 0-d tensor gives a single number."""
+        return self.data.tolist()
+
+    def __bool__(self):
+        # `if a == b:` on tensors of several elements is ambiguous: refuse it, as NumPy and PyTorch do
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous: reduce it "
+                             "first, e.g. bool((a == b).numpy().all())")
+        return bool(self.data.reshape(()))
 
     def __len__(self):
         if self.ndim == 0:
@@ -114,38 +121,45 @@ class Tensor:
 
     # ---- element-wise arithmetic (PRIMITIVES) ---------------------------------------------------
     @staticmethod
-    def _as_array(other):
-        """The float array behind a Tensor, scalar, list or array operand."""
-        return other.data if isinstance(other, Tensor) else Tensor(other).data
+    def _as_array(other, op="operand"):
+        """The array behind a Tensor, scalar, list or array operand; a TypeError names `op` and the type."""
+        if isinstance(other, Tensor):
+            return other.data
+        try:
+            return Tensor(other).data
+        except TypeError:
+            raise TypeError(f"{op}: unsupported operand types Tensor and {type(other).__name__}") from None
+
+    def _elementwise(self, name, function, other):
+        """`function(self.data, other)`, broadcasting, as a NumPy array; errors name the operation `name`."""
+        other = Tensor._as_array(other, name)
+        _check_broadcast(name, self.data.shape, other.shape)
+        return function(self.data, other)
 
     def __add__(self, other):
-        """Element-wise `self + other` with broadcasting.
-
-        TODO: return a new Tensor holding the sum.
-
-        APPROACH: convert `other` with `Tensor._as_array`, check the shapes with
-        `_check_broadcast("add", ...)`, add the arrays and wrap the result in `Tensor(...)`.
-
-        HINTS: the other arithmetic primitives below follow the same pattern.
-        """
-        other = Tensor._as_array(other)
-        _check_broadcast("add", self.shape, other.shape)
-        return Tensor(self.data + other)
+        """Element-wise `self + other` with broadcasting."""
+        return Tensor(self._elementwise("add", np.add, other))
 
     def __sub__(self, other):
-        other = Tensor._as_array(other)
-        _check_broadcast("sub", self.shape, other.shape)
-        return Tensor(self.data - other)
+        return Tensor(self._elementwise("sub", np.subtract, other))
 
     def __mul__(self, other):
-        other = Tensor._as_array(other)
-        _check_broadcast("mul", self.shape, other.shape)
-        return Tensor(self.data * other)
+        return Tensor(self._elementwise("mul", np.multiply, other))
 
     def __truediv__(self, other):
-        other = Tensor._as_array(other)
-        _check_broadcast("div", self.shape, other.shape)
-        return Tensor(self.data / other)
+        return Tensor(self._elementwise("div", np.divide, other))
+
+    def __pow__(self, exponent):
+        """Element-wise `self ** exponent`; the exponent may be a number or a Tensor (broadcasting)."""
+        return Tensor(self._elementwise("pow", np.power, exponent))
+
+    def minimum(self, other):
+        """Element-wise minimum of `self` and `other` (broadcasting)."""
+        return Tensor(self._elementwise("minimum", np.minimum, other))
+
+    def maximum(self, other):
+        """Element-wise maximum of `self` and `other` (broadcasting)."""
+        return Tensor(self._elementwise("maximum", np.maximum, other))
 
     def __neg__(self):
         return Tensor(-self.data)
@@ -158,23 +172,77 @@ class Tensor:
         return self.__mul__(other)
 
     def __rsub__(self, other):
-        return Tensor(other).__sub__(self)
+        return Tensor(Tensor._as_array(other, "sub")).__sub__(self)
 
     def __rtruediv__(self, other):
-        return Tensor(other).__truediv__(self)
+        return Tensor(Tensor._as_array(other, "div")).__truediv__(self)
+
+    def __rpow__(self, base):
+        return Tensor(Tensor._as_array(base, "pow")).__pow__(self)
+
+    # ---- element-wise functions (PRIMITIVES) -----------------------------------------------------
+    def exp(self):
+        """Element-wise e ** x."""
+        return Tensor(np.exp(self.data))
+
+    def log(self):
+        """Element-wise natural logarithm (-inf at 0, nan for a negative number, as NumPy)."""
+        return Tensor(np.log(self.data))
+
+    def sqrt(self):
+        """Element-wise square root (nan for a negative number, as NumPy)."""
+        return Tensor(np.sqrt(self.data))
+
+    def abs(self):
+        """Element-wise absolute value."""
+        return Tensor(np.abs(self.data))
+
+    def clip(self, min=None, max=None):
+        """Every element limited to [min, max] (either bound may be None, not both). Alias: `clamp`."""
+        if min is None and max is None:
+            raise ValueError("clip: give min, max or both")
+        return Tensor(np.clip(self.data, min, max))
+
+    def clamp(self, min=None, max=None):
+        """Same as `clip`."""
+        return self.clip(min, max)
+
+    def clone(self):
+        """A copy with its own memory."""
+        return Tensor(self.data.copy())
+
+    # ---- comparisons: boolean tensors, no gradient -----------------------------------------------
+    # Defining == makes Python drop the inherited hash; Tensors stay hashable by identity, as in PyTorch.
+    __hash__ = object.__hash__
+
+    def _compare(self, name, function, other):
+        try:
+            return Tensor(self._elementwise(name, function, other), dtype=bool)
+        except TypeError:
+            return NotImplemented      # Python then says which types cannot be compared (== falls back to `is`)
+
+    def __lt__(self, other):
+        return self._compare("lt", np.less, other)
+
+    def __le__(self, other):
+        return self._compare("le", np.less_equal, other)
+
+    def __gt__(self, other):
+        return self._compare("gt", np.greater, other)
+
+    def __ge__(self, other):
+        return self._compare("ge", np.greater_equal, other)
+
+    def __eq__(self, other):
+        return self._compare("eq", np.equal, other)
+
+    def __ne__(self, other):
+        return self._compare("ne", np.not_equal, other)
 
     # ---- matrix multiplication (PRIMITIVE) ------------------------------------------------------
     def matmul(self, other):
-        """Matrix product `self @ other`, following `np.matmul` (2-D, batched N-D, 1-D operands).
-
-        TODO: check the shapes, then multiply.
-
-        APPROACH:
-        1. Convert `other` with `Tensor._as_array`.
-        2. Call `_check_matmul(self.shape, other.shape)` so a mismatch names both shapes.
-        3. Return `Tensor(np.matmul(self.data, other))`.
-        """
-        other = Tensor._as_array(other)
+        """Matrix product `self @ other`, following `np.matmul` (2-D, batched N-D, 1-D operands)."""
+        other = Tensor._as_array(other, "matmul")
         _check_matmul(self.shape, other.shape)
         return Tensor(np.matmul(self.data, other))
 
@@ -182,7 +250,7 @@ class Tensor:
         return self.matmul(other)
 
     def __rmatmul__(self, other):
-        return Tensor(other).matmul(self)
+        return Tensor(Tensor._as_array(other, "matmul")).matmul(self)
 
     # ---- reductions (PRIMITIVES) ----------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
@@ -197,17 +265,17 @@ class Tensor:
         """Maximum over `axis` (all axes when None)."""
         return Tensor(np.max(self.data, axis=axis, keepdims=keepdims))
 
+    def min(self, axis=None, keepdims=False):
+        """Minimum over `axis` (all axes when None)."""
+        return Tensor(np.min(self.data, axis=axis, keepdims=keepdims))
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the maximum over `axis` (of the flattened tensor when None), as an int64 tensor."""
+        return Tensor(np.argmax(self.data, axis=axis, keepdims=keepdims), dtype=np.int64)
+
     # ---- shape operations (PRIMITIVES) ----------------------------------------------------------
     def reshape(self, *shape):
-        """Same numbers, new shape. Accepts `t.reshape(2, 3)` or `t.reshape((2, 3))`; one entry may be -1.
-
-        TODO: normalise `shape` to a tuple and reshape, with a clear error for an impossible shape.
-
-        APPROACH:
-        1. If a single tuple/list was passed, unpack it.
-        2. Reject more than one -1.
-        3. Call `self.data.reshape(shape)`; on ValueError say which shape (and size) cannot become which.
-        """
+        """Same numbers, new shape. Accepts `t.reshape(2, 3)` or `t.reshape((2, 3))`; one entry may be -1."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         if list(shape).count(-1) > 1:
@@ -219,41 +287,80 @@ class Tensor:
                              f"into shape {shape}") from None
 
     def transpose(self, dim0=None, dim1=None):
-        """Swap two axes; by default the last two (a matrix transpose). Tensors with < 2 axes are returned as is."""
-        if dim0 is None and dim1 is None:
-            if self.ndim < 2:
-                return Tensor(self.data)
-            dim0, dim1 = -2, -1
-        elif dim0 is None or dim1 is None:
+        """Swap two axes; by default the last two (a matrix transpose). Tensors with < 2 axes are returned as is.
+
+        A transpose is a permutation of the axes, so it calls `permute` (which autograd differentiates).
+        """
+        if (dim0 is None) != (dim1 is None):
             raise ValueError(f"transpose: give both dimensions or neither, got dim0={dim0}, dim1={dim1}")
-        for dim in (dim0, dim1):
-            if not -self.ndim <= dim < self.ndim:
-                raise ValueError(f"transpose: dimension {dim} is out of range for a tensor of shape "
-                                 f"{self.shape}")
-        return Tensor(np.swapaxes(self.data, dim0, dim1))
+        if dim0 is None:
+            dim0, dim1 = (-2, -1) if self.ndim >= 2 else (0, 0)
+        axes = list(range(self.ndim))
+        if self.ndim:
+            for dim in (dim0, dim1):
+                if not -self.ndim <= dim < self.ndim:
+                    raise ValueError(f"transpose: dimension {dim} is out of range for a tensor of shape "
+                                     f"{self.shape}")
+            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return self.permute(axes)
+
+    @property
+    def T(self):
+        """All axes reversed (the matrix transpose of a 2-D tensor), as `permute`."""
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """The axes from `start_dim` to `end_dim` (all, by default) merged into one, as `reshape`."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (self._axis("flatten", d) for d in (start_dim, end_dim))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def squeeze(self, axis=None):
+        """Without the axes of size 1 (only `axis`, an int or tuple, when given: others stay), as `reshape`."""
+        axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, (int, np.integer)) else axis
+        drop = {self._axis("squeeze", a) for a in axes}
+        return self.reshape(tuple(n for a, n in enumerate(self.shape) if a not in drop or n != 1))
+
+    def unsqueeze(self, axis):
+        """With a new axis of size 1 at position `axis` (-1: last), as `reshape`."""
+        if not -self.ndim - 1 <= axis <= self.ndim:      # one more position than there are axes
+            raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor of shape {self.shape}")
+        axis %= self.ndim + 1
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def _axis(self, op, axis):
+        """`axis` as a non-negative index into self.shape; a ValueError names `op` when it is out of range."""
+        if not -self.ndim <= axis < self.ndim:
+            raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {self.shape}")
+        return axis % self.ndim
 
     def permute(self, *axes):
-        """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`.
+        """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`."""
+        return Tensor(np.transpose(self.data, self._permutation(*axes)))
 
-        TODO: check that `axes` is a permutation of `range(self.ndim)`, then transpose the data.
-
-        APPROACH: accept varargs or one tuple; normalise negative axes; compare `sorted(...)` with
-        `list(range(self.ndim))`; raise a ValueError naming the axes and the shape; use `np.transpose`.
-        """
+    def _permutation(self, *axes):
+        """`permute`'s arguments as a tuple of non-negative axes, checked (autograd reuses it)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         valid = all(isinstance(a, (int, np.integer)) and -self.ndim <= a < self.ndim for a in axes)
-        normalised = [int(a) % self.ndim for a in axes] if valid and self.ndim else list(axes)
+        normalised = tuple(int(a) % self.ndim for a in axes) if valid and self.ndim else tuple(axes)
         if not valid or sorted(normalised) != list(range(self.ndim)):
             raise ValueError(f"permute: axes {tuple(axes)} are not a permutation of the {self.ndim} "
                              f"dimensions of a tensor of shape {self.shape}")
-        return Tensor(np.transpose(self.data, normalised))
+        return normalised
 
     def __getitem__(self, key):
         """Indexing with ints, slices, integer index arrays or boolean masks (as NumPy)."""
+        return Tensor(self.data[self._index_key(key)])
+
+    def _index_key(self, key):
+        """`key` as NumPy takes it: a Tensor key becomes an int64 index array (or a bool mask)."""
         if isinstance(key, Tensor):
-            key = key.data.astype(np.int64)   # Tensors store floats; an index must be an integer
-        return Tensor(self.data[key])
+            return key.data if key.data.dtype == bool else key.data.astype(np.int64)
+        return key
 
     # ---- autograd placeholders ------------------------------------------------------------------
     def backward(self, gradient=None):
