@@ -213,10 +213,6 @@ def test_api_text_is_the_codes_own(book):
         assert rule == doc, f"{name}: the page says {rule!r}, its docstring {doc!r}"
 
 
-@pytest.mark.xfail(strict=False, reason="needs the engine branch: tito/export.py strips the exercise "
-                                        "scaffolding (TODO/APPROACH/HINTS) from docstrings at export time; "
-                                        "until then zero_grad, detach, retain_grad (06) and Tanh (02) "
-                                        "read 'TODO: ...'")
 def test_api_text_has_no_exercise_markers(book):
     found = [(page, column, text) for page, column, text in _api_cells(book)
              if any(marker in text for marker in EXERCISE_MARKERS)]
