@@ -421,7 +421,7 @@ def test_report_of_5000_students():
         assert len(e.failures) == len(grading_class.SYNTHETIC_ERRORS), e.grade_id
         assert sum(len(f.students) for f in e.failures) == e.failed > 500
     for figure in (class_report.score_figure(report), class_report.exercise_figure(report)):
-        assert len(figure.axes[0].patches) <= 2 * 34   # bins and exercises, never students
+        assert len(figure.axes[0].patches) <= 2 * (FULL + 1)   # bins and exercises, never students
     html = class_report.render(report, "06", Path(__file__), {s: "#" for s in class_report.linked(report)}, 0)
     assert html.count("<li>") == len(POINTS) * min(class_report.TOP_FAILURES, len(grading_class.SYNTHETIC_ERRORS))
     assert len(html) < 300_000 + 100 * len(report.zero)   # the figures, and one line per student with 0 points
