@@ -1547,10 +1547,10 @@ def _check_shared_paths():
 def _check_deep_and_diamond():
     deep = leaf([1.0])
     out = deep
-    for _ in range(20_000):
+    for _ in range(5_000):   # five times as deep as Python lets a recursion go
         out = add(out, Tensor([1.0]))
     backward(out)
-    assert deep.grad[0] == 1.0, "a 20,000-node chain must work (no recursion)"
+    assert deep.grad[0] == 1.0, "a 5,000-node chain must work (no recursion)"
     # diamond: a = x * w; y = a * a + a -> dy/dx = (2a + 1) * w
     x, w = leaf([1.5]), leaf([2.0])
     a = mul(x, w)
