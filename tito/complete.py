@@ -58,7 +58,7 @@ def first_failure(path: Path):
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     # the notebook's demos and timings are not tests: skip them here (its DEMOS switch reads TITO_DEMOS)
-    with client.setup_kernel(env={**os.environ, "TITO_DEMOS": "0"}):
+    with client.setup_kernel(env={**os.environ, "TITO_DEMOS": "0"}, stderr=subprocess.DEVNULL):   # its chatter
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue

@@ -55,6 +55,7 @@ from tinytorch.core.layers import Linear
 
 # %%
 # Used only by this notebook's experiments and demo (not exported).
+import contextlib
 import os
 import sys
 import time
@@ -62,6 +63,16 @@ import time
 # The autograder (nbgrader sets NBGRADER_EXECUTION) and `tito module complete` (TITO_DEMOS=0) run every test of
 # this notebook but not its demos and timings. When you run the notebook yourself, DEMOS is True.
 DEMOS = os.environ.get("NBGRADER_EXECUTION") != "autograde" and os.environ.get("TITO_DEMOS") != "0"
+
+
+@contextlib.contextmanager
+def needs(exercise):
+    """Runs a demo that relies on your code: if that code is missing or wrong, one line says what to finish."""
+    try:
+        yield
+    except Exception as error:
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        print(f"(this demo needs {exercise}; it stopped with {reason}. Finish that exercise first.)")
 
 # %% [markdown]
 # ## 1. Computation graphs
@@ -178,6 +189,56 @@ def numerical_grads(f, *arrays, upstream=None, h=1e-6):
     return grads
 
 
+# What a test says when one of your rules raises an error (a NumPy shape error, say): the rule, what it was
+# given, and the mistake it most often is.
+RULE_HINTS = {
+    "MulBackward": "a's gradient is g * b and b's is g * a (each uses the *other* input)",
+    "DivBackward": "b's gradient is -g * a / b**2",
+    "MatmulBackward": "only one arrangement fits the shapes: grad_A = g @ Bᵀ has A's shape, grad_B = Aᵀ @ g has "
+                      "B's; for stacks of matrices transpose the last two axes with np.swapaxes(x, -1, -2), not .T",
+    "SumBackward": "put the reduced axes back (np.expand_dims) before broadcasting g to x's shape",
+    "MeanBackward": "like SumBackward, then divide by the number of averaged elements",
+    "MaxBackward": "mask the maxima with keepdims=True, so the mask broadcasts against g",
+    "SoftmaxBackward": "s * (g - sum(g * s, along dim, keepdims=True)): keep the summed axis",
+    "PowBackward": "the exponent's gradient is g * z * log(a), defined where a > 0",
+}
+
+
+def explain(test):
+    """Decorator for the tests below: an error raised inside one of your rules comes back naming the rule, the
+    shapes it was given, and the likely mistake, instead of a bare NumPy message."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        try:
+            return test(*args, **kwargs)
+        except Exception as error:
+            frame = _rule_frame(error.__traceback__)
+            if frame is None or isinstance(error, AssertionError):
+                raise
+            node, g = frame.f_locals["self"], frame.f_locals.get("grad_output")
+            rule = type(node).__name__
+            if isinstance(error, NotImplementedError):
+                raise AssertionError(f"{rule}.apply is not written yet: write it in its exercise cell above, "
+                                     "then run this test again") from None
+            shapes = ", ".join(str(t.shape) for t in node.saved_tensors)
+            raise AssertionError(f"{rule}.apply raised {type(error).__name__}: {error}\n  it was given inputs "
+                                 f"of shapes {shapes} and grad_output of shape {np.shape(g)}\n  hint: "
+                                 f"{RULE_HINTS.get(rule, 'each gradient must have the shape of its input')}"
+                                 ) from error
+    return run
+
+
+def _rule_frame(traceback):
+    """The innermost frame of the traceback that runs a rule's apply (a method of a Function), or None."""
+    found = None
+    while traceback is not None:
+        frame = traceback.tb_frame
+        if frame.f_code.co_name == "apply" and isinstance(frame.f_locals.get("self"), Function):
+            found = frame
+        traceback = traceback.tb_next
+    return found
+
+
 # The chain rule, checked numerically: d/dx sin(x²) = cos(x²) · 2x
 x0 = np.array([0.7])
 print("chain rule:", np.cos(x0 ** 2) * 2 * x0, " central difference:",
@@ -194,6 +255,17 @@ print("chain rule:", np.cos(x0 ** 2) * 2 * x0, " central difference:",
 # Rules that need more than the inputs (an axis, the forward output) store it in their own `__init__`. A
 # `Function` can also hold the forward half of an operation: section 9.1 adds an operation of your own
 # that way, with `forward` and `run`.
+#
+# **Your first exercise cell starts with `#| export`.** That line is for nbdev, the tool that turns this
+# notebook into the package: `tito module complete 06` copies every cell that starts with `#| export` into
+# `tinytorch/core/autograd.py`, and leaves the others (tests, demos) in the notebook. Write your code in the
+# exercise cells and it is exported with them. If you add a helper function in a cell of your own, start that
+# cell with `#| export` too: without it the notebook works, but the package lacks the helper and its tests fail
+# with `NameError` (`tito module complete` tells you which helper).
+#
+# Each test cell checks its exercise at once, with a few chosen cases. The package tests that `tito module
+# complete 06` runs afterwards check the same rules on many more: random shapes drawn by hypothesis,
+# broadcasting, and edge values.
 
 # %% nbgrader={"grade": false, "grade_id": "function", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -244,6 +316,7 @@ class Function:
         return f"<{type(self).__name__}>"
 
 # %% nbgrader={"grade": true, "grade_id": "test-function", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_function():
     a, b = Tensor([1.0]), Tensor([2.0])
     node = Function(a, b)
@@ -508,22 +581,25 @@ def _rule_check(rule, forward, *arrays, upstream=None, name="", atol=2e-3, rtol=
     out = np.asarray(forward(*[np.asarray(a, dtype=np.float64) for a in arrays]))
     rng = np.random.default_rng(1)
     upstream = rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1.0, 1.0], out.shape) if upstream is None else upstream
-    got = rule(*tensors).apply(upstream.astype(np.float32))
+    node = rule(*tensors)
+    label = type(node).__name__            # the class, even when `rule` is a lambda that builds it
+    got = node.apply(upstream.astype(np.float32))
     assert isinstance(got, tuple) and len(got) >= len(arrays), \
-        f"{rule.__name__}.apply must return a tuple with one gradient per saved tensor, got {got!r}"
+        f"{label}.apply must return a tuple with one gradient per saved tensor, got {got!r}"
     expected = numerical_grads(forward, *arrays, upstream=upstream)
     for i, (g, e) in enumerate(zip(got, expected)):
-        assert g is not None, f"{rule.__name__}: gradient for input {i} is None but the input requires grad"
+        assert g is not None, f"{label}: gradient for input {i} is None but the input requires grad"
         g = np.asarray(g)
         assert g.shape == e.shape, \
-            f"{rule.__name__}: gradient for input {i} has shape {g.shape}, expected {e.shape} {name}"
-        worst = np.unravel_index(np.argmax(np.abs(g - e)), e.shape) if e.size else ()
+            f"{label}: gradient for input {i} has shape {g.shape}, expected {e.shape} {name}"
+        worst = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(g - e)), e.shape)) if e.size else ()
         assert _close(g, e, atol=atol, rtol=rtol), \
-            (f"{rule.__name__}: gradient for input {i} is wrong at {worst}: expected {e[worst]:.5f}, "
+            (f"{label}: gradient for input {i} is wrong at position {worst}: expected {e[worst]:.5f}, "
              f"got {g[worst]:.5f} {name}")
     return got
 
 # %% nbgrader={"grade": true, "grade_id": "test-arithmetic-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_arithmetic_backward():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 3)), rng.uniform(0.5, 2.0, size=(2, 3)) * rng.choice([-1, 1], (2, 3))
@@ -600,6 +676,7 @@ class MatmulBackward(Function):
         ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-matmul-backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_matmul_backward():
     rng = np.random.default_rng(0)
     A, B = rng.normal(size=(2, 3)), rng.normal(size=(3, 4))
@@ -707,6 +784,7 @@ def _check_reduction(rule, numpy_reduce, x, axis=None, keepdims=False, **kwargs)
     return _rule_check(lambda t: rule(t, Tensor(forward(t.data)), axis, keepdims), forward, x, **kwargs)
 
 
+@explain
 def test_unit_reduction_backward():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 4))
@@ -796,6 +874,7 @@ class SliceBackward(Function):
         ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-shape-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_shape_backward():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 3, 4))
@@ -929,6 +1008,7 @@ def _with_out(rule, forward):
     return lambda t: rule(t, Tensor(forward(t.data)))
 
 
+@explain
 def test_unit_activation_backward():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, 4)) * 2
@@ -1026,6 +1106,7 @@ class CrossEntropyBackward(Function):
         ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-loss-backward", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_loss_backward():
     rng = np.random.default_rng(0)
     p, t = rng.uniform(0.1, 0.9, size=(4, 3)), rng.uniform(0, 1, size=(4, 3))
@@ -1182,6 +1263,7 @@ class MinBackward(MaxBackward):
     """z = x.min(axis): g to the minimum (shared evenly between ties), 0 elsewhere."""
 
 # %% nbgrader={"grade": true, "grade_id": "test-elementwise-backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_elementwise_backward():
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0.5, 2.0, size=(2, 3)), rng.normal(size=(2, 3))
@@ -1246,6 +1328,7 @@ def unbroadcast(grad, shape):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-unbroadcast", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_unbroadcast():
     g = np.ones((32, 10))
     got = unbroadcast(g, (10,))
@@ -1360,9 +1443,11 @@ def recursive_ladder_experiment():
     return times, growth
 
 
+recursive_times, growth = {}, None
 if DEMOS:
-    deep_chain_experiment()
-    recursive_times, growth = recursive_ladder_experiment()
+    with needs("exercises 3 and 4.1 (Function, AddBackward)"):
+        deep_chain_experiment()
+        recursive_times, growth = recursive_ladder_experiment()
 
 # %% [markdown]
 # ### 6.2 The topological walk (your turn)
@@ -1425,7 +1510,9 @@ def _input_gradient(node, index, grad, tensor):
     reduced = unbroadcast(grad, tensor.shape)
     if np.shape(reduced) != tensor.shape:
         raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
-                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
+                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}: either "
+                         f"that rule is wrong, or unbroadcast (section 5), which turned it into shape "
+                         f"{np.shape(reduced)}")
     return reduced
 
 
@@ -1585,6 +1672,7 @@ def _check_bad_calls():
 ### END HIDDEN TESTS
 
 
+@explain
 def test_unit_backward():
     _check_simple_graphs()
     _check_shared_paths()
@@ -1603,14 +1691,24 @@ if __name__ == "__main__":
     test_unit_backward()
 
 # %%
-for rungs in (16, 30) if DEMOS else ():
-    x, h = ladder(rungs)
-    start = time.perf_counter()
-    backward(h)
-    elapsed = time.perf_counter() - start
-    note = f"(recursive: {recursive_times[rungs] * 1e3:.1f} ms)" if rungs in recursive_times else \
-        f"(recursive, extrapolated: about {recursive_times[16] * growth ** (rungs - 16):,.0f} s)"
-    print(f"ladder of {rungs} rungs, topological walk: {elapsed * 1e3:.2f} ms {note}")
+def topological_ladder_experiment():
+    x, h = ladder(10)   # first, a cheap check: a walk that visits nodes twice would take hours at 30 rungs
+    visits = _count_applies(AddBackward, lambda: backward(h))
+    assert visits == 10, f"your backward visited {visits} nodes of a 10-node ladder, each must be visited once"
+    for rungs in (16, 30):
+        x, h = ladder(rungs)
+        start = time.perf_counter()
+        backward(h)
+        elapsed = time.perf_counter() - start
+        note = f"(recursive: {recursive_times[rungs] * 1e3:.1f} ms)" if rungs in recursive_times else \
+            f"(recursive, extrapolated: about {recursive_times[16] * growth ** (rungs - 16):,.0f} s)" \
+            if growth else ""
+        print(f"ladder of {rungs} rungs, topological walk: {elapsed * 1e3:.2f} ms {note}")
+
+
+if DEMOS:
+    with needs("exercise 6.2 (backward)"):
+        topological_ladder_experiment()
 
 # %% [markdown]
 # ## 7. Accumulation, `zero_grad`, `detach`, `retain_grad`
@@ -1652,6 +1750,7 @@ def retain_grad(self):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test-grad-tools", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_unit_grad_tools():
     w = leaf([2.0])
     backward(mul(w, Tensor([5.0])))
@@ -1821,6 +1920,7 @@ def _check_each_kind_is_wired():
 ### END HIDDEN TESTS
 
 
+@explain
 def test_unit_enable_autograd():
     disable_autograd()                                # start from modules 01-04's own methods
     enable_autograd()
@@ -1858,12 +1958,13 @@ if __name__ == "__main__":
 # Now the first examples read the way they will in every later module:
 
 # %%
-x = Tensor([[1.0, 2.0]], requires_grad=True)
-W = Tensor([[3.0], [4.0]], requires_grad=True)
-y = x.matmul(W)              # [[11.]]
-loss = (y * y).sum()         # 121
-loss.backward()
-print("x.grad =", x.grad, " W.grad =", W.grad.ravel())   # dloss/dy = 2y = 22, so 22 * W and 22 * x
+with needs("exercises 6.2 and 8 (backward, enable_autograd)"):
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    W = Tensor([[3.0], [4.0]], requires_grad=True)
+    y = x.matmul(W)              # [[11.]]
+    loss = (y * y).sum()         # 121
+    loss.backward()
+    print("x.grad =", x.grad, " W.grad =", W.grad.ravel())   # dloss/dy = 2y = 22, so 22 * W and 22 * x
 
 # %% [markdown]
 # ## 9. Tools: `gradcheck`, `show_graph`, `graph_memory`
@@ -2055,12 +2156,13 @@ class Softplus(Function):
         return (grad_output * _sigmoid(self.beta * x.data),)
 
 
-x = Tensor([-1000.0, -2.0, 0.0, 3.0, 1000.0], requires_grad=True)
-y = Softplus.run(x, beta=2.0)
-y.sum().backward()
-print("softplus:", y.data, " gradient:", x.grad)
-points = Tensor([[-3.0, -0.5], [0.2, 4.0]], requires_grad=True)
-print("gradcheck:", gradcheck(lambda x: Softplus.run(x, beta=2.0), points))
+with needs("exercises 6.2 and 8 (backward, enable_autograd)"):
+    x = Tensor([-1000.0, -2.0, 0.0, 3.0, 1000.0], requires_grad=True)
+    y = Softplus.run(x, beta=2.0)
+    y.sum().backward()
+    print("softplus:", y.data, " gradient:", x.grad)
+    points = Tensor([[-3.0, -0.5], [0.2, 4.0]], requires_grad=True)
+    print("gradcheck:", gradcheck(lambda x: Softplus.run(x, beta=2.0), points))
 
 # %% [markdown]
 # ## 10. Integration: a two-layer network
@@ -2069,6 +2171,7 @@ print("gradcheck:", gradcheck(lambda x: Softplus.run(x, beta=2.0), points))
 # a whole network differentiates with no further code. `gradcheck` confirms the gradients of every weight.
 
 # %% nbgrader={"grade": true, "grade_id": "test-integration", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+@explain
 def test_integration_two_layer_network():
     enable_autograd(quiet=True)
     rng = np.random.default_rng(0)
@@ -2220,13 +2323,14 @@ print(f"Q4: {q4_values / 1e6:.1f} M values x 4 bytes = {q4_values * 4 / 1024 ** 
 # Run it and see: the sum of all 10 gradients, not the latest one.
 
 # %%
-w = Tensor([1.0], requires_grad=True)
-history = []
-for step in range(10):
-    ((w * w) * 0.5).sum().backward()      # gradient of w²/2 is w; w stays 1, so each step adds 1
-    history.append(float(w.grad[0]))
-print(f"Q5: .grad after each step without zero_grad: {history} (correct each time: 1.0)")
-w.zero_grad()
+with needs("exercises 6.2, 7 and 8 (backward, zero_grad, enable_autograd)"):
+    w = Tensor([1.0], requires_grad=True)
+    history = []
+    for step in range(10):
+        ((w * w) * 0.5).sum().backward()      # gradient of w²/2 is w; w stays 1, so each step adds 1
+        history.append(float(w.grad[0]))
+    print(f"Q5: .grad after each step without zero_grad: {history} (correct each time: 1.0)")
+    w.zero_grad()
 
 # %% [markdown]
 # ## 13. Demo: learning to read digits
@@ -2272,11 +2376,12 @@ def train_digits(epochs=30, batch_size=64, lr=0.1, seed=0):
 
 
 if DEMOS:
-    accuracy, seconds, final_loss, steps = train_digits()
-    print(f"digits: test accuracy {accuracy:.1%} after {seconds:.1f} s of training, {steps} steps "
-          f"({seconds / steps * 1e3:.2f} ms per forward+backward+update step, batch 64, 64-64-10 MLP); "
-          f"last batch loss {final_loss:.3f}")
-    assert accuracy >= 0.95, "the demo should reach 95% test accuracy"
+    with needs("every exercise above"):
+        accuracy, seconds, final_loss, steps = train_digits()
+        print(f"digits: test accuracy {accuracy:.1%} after {seconds:.1f} s of training, {steps} steps "
+              f"({seconds / steps * 1e3:.2f} ms per forward+backward+update step, batch 64, 64-64-10 MLP); "
+              f"last batch loss {final_loss:.3f}")
+        assert accuracy >= 0.95, "the demo should reach 95% test accuracy"
 
 # %% [markdown]
 # ## Summary

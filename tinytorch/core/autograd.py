@@ -575,7 +575,9 @@ def _input_gradient(node, index, grad, tensor):
     reduced = unbroadcast(grad, tensor.shape)
     if np.shape(reduced) != tensor.shape:
         raise ValueError(f"{type(node).__name__}.apply returned a gradient of shape {np.shape(grad)} for "
-                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}")
+                         f"input {index}, which cannot be reduced to the input's shape {tensor.shape}: either "
+                         f"that rule is wrong, or unbroadcast (section 5), which turned it into shape "
+                         f"{np.shape(reduced)}")
     return reduced
 
 
