@@ -244,6 +244,7 @@ except OSError as error:
 subprocess.Popen(["sh", "-c", "sleep 20 # {DAEMON_MARKER}\\necho forged > {output}"], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)''',
         "kill-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+        "flood": "print('x' * 1_900_000)   # just under a cell's limit; the notebook holds this cell 6 times",
         "disk-bomb": '''import os
 chunk = b"x" * 2**20
 for path in ("filler.bin", "/tmp/filler.bin"):
@@ -278,7 +279,8 @@ def build_hostile_class(out: Path, course: Path, where: dict) -> dict:
     write("thief", thief, "ok", False)
     for name, code in _attack_cells(where).items():   # each against the classmates, from a correct notebook
         nb = copy.deepcopy(ref)
-        nb.cells.insert(index_of(nb, "test-function"), nbformat.v4.new_code_cell(code))
+        for _ in range(6 if name == "flood" else 1):      # more output than a notebook may keep
+            nb.cells.insert(index_of(nb, "test-function"), nbformat.v4.new_code_cell(code))
         write(f"attack-{name}", nb, "ok", True)
     everything = copy.deepcopy(thief)   # every theft and every attack, in one blank notebook
     for code in _attack_cells(where).values():

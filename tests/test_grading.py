@@ -217,6 +217,8 @@ def test_feedback_hides_the_hidden_tests_unless_asked(graded):
 def test_big_output_is_truncated(graded):
     notebook = graded["course"] / "autograded" / "big-output" / "06_autograd" / "autograd.ipynb"
     assert notebook.stat().st_size < 2_000_000
+    flood = graded["course"] / "autograded" / "attack-flood" / "06_autograd" / "autograd.ipynb"
+    assert flood.stat().st_size < 11_000_000 and "was dropped" in flood.read_text()
 
 
 def test_rerun_grades_only_what_changed(graded, tmp_path):

@@ -47,7 +47,8 @@ from . import sandbox as sandboxing
 GUARD_NOTE = "[tito guard] restored before this test:"
 GUARD_SOURCE = (Path(__file__).parent / "guard.py").read_text(encoding="utf-8")
 PROTECTED = ("builtins", "math", "operator", "functools", "itertools", "numpy", "numpy.testing")
-OUTPUT_LIMIT = 2_000_000   # characters of output kept per cell; the rest is dropped (a flood cannot fill memory)
+# characters of output kept per cell and per notebook; the rest is dropped (a flood cannot fill the memory)
+OUTPUT_LIMIT, NOTEBOOK_OUTPUT_LIMIT = 2_000_000, 10_000_000
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -165,7 +166,7 @@ class GuardedExecute(Execute):
         self._token = secrets.token_hex(16)
         self._deadline = monotonic() + self.notebook_timeout
         self._cell_timeout = self.timeout
-        self._output_cell, self._output_used = None, 0
+        self._output_cell, self._output_used, self._output_total = None, 0, 0
         self.shutdown_kernel = "immediate"   # nothing in the kernel is worth a graceful shutdown
         if self.definitions is None:
             self._load_definitions(resources or {})
@@ -191,14 +192,16 @@ class GuardedExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         if cell_index != self._output_cell:
             self._output_cell, self._output_used = cell_index, 0
-        used = self._output_used
-        self._output_used += len(str(msg.get("content", "")))
-        if self._output_used > OUTPUT_LIMIT:
-            if used <= OUTPUT_LIMIT:
-                outs.append(nbformat.v4.new_output("stream", name="stdout",
-                                                   text=f"\n[tito] output beyond {OUTPUT_LIMIT:,} characters "
-                                                        "was dropped\n"))
+        size = len(str(msg.get("content", "")))
+        if self._output_used + size > OUTPUT_LIMIT or self._output_total + size > NOTEBOOK_OUTPUT_LIMIT:
+            if self._output_used <= OUTPUT_LIMIT:   # say so once per cell
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text="\n[tito] output beyond "
+                                                   f"{OUTPUT_LIMIT:,} characters (in a notebook: "
+                                                   f"{NOTEBOOK_OUTPUT_LIMIT:,}) was dropped\n"))
+                self._output_used = OUTPUT_LIMIT + 1
             return None
+        self._output_used += size
+        self._output_total += size
         return super().output(outs, msg, display_id, cell_index)
 
     def preprocess_cell(self, cell, resources, index):
