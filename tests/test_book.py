@@ -162,6 +162,74 @@ def test_module06_prose_follows_its_figures(book):
     assert loops and float(loops.group(2)) > 10 * float(loops.group(1))
 
 
+class _Figures(html.parser.HTMLParser):
+    """The matplotlib figures of a page (`<figure class="... tt-figure">`): classes, image attributes, caption."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.figures, self._open = [], None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "figure" and "tt-figure" in attrs.get("class", "").split():
+            self._open = {"classes": attrs["class"].split(), "img": None, "caption": ""}
+            self.figures.append(self._open)
+        elif tag == "img" and self._open is not None:
+            self._open["img"] = attrs
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open is not None and self._open["img"] is not None:
+            self._open["caption"] += data
+
+
+def _png_size(path):
+    """(width, height) from a PNG file's header."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+# the four figures of the module 06 page, in page order: words their captions start with
+FIGURES06 = ("The table as a picture", "What each graph keeps", "The mean training loss", "Test digits")
+
+
+def test_module06_embeds_its_figures(book):
+    figures = _Figures(PAGE06.read_text(encoding="utf-8")).figures
+    modes = [next(c for c in f["classes"] if c.startswith("only-")) for f in figures]
+    assert modes == ["only-light", "only-dark"] * len(FIGURES06), modes
+    for (light, dark), words in zip(zip(figures[::2], figures[1::2]), FIGURES06):
+        assert " ".join(light["caption"].split()).startswith(words), (words, light["caption"])
+        assert light["caption"] == dark["caption"] and light["img"]["alt"] == dark["img"]["alt"]
+        assert len(light["img"]["alt"]) > 40, "each figure says in words what it shows"
+        files = []
+        for figure in (light, dark):
+            img = figure["img"]
+            path = (PAGE06.parent / img["src"]).resolve()
+            assert path.is_file() and path.is_relative_to(book.resolve()), img["src"]
+            width, height = _png_size(path)
+            # drawn at twice its display size (sharp on a phone), about 6 inches (600 px) wide
+            assert (width, height) == (2 * int(img["width"]), 2 * int(img["height"])), (path.name, width, height)
+            assert 560 <= int(img["width"]) <= 720 and path.stat().st_size > 20_000, (img, path.stat().st_size)
+            files.append(path.read_bytes())
+        assert files[0] != files[1], f"{words}: the light and dark drawings are the same image"
+
+
+def test_module06_digits_demo_ran(book):
+    text = _text(PAGE06)
+    found = re.search(r"after (\d+) passes over the training digits \(([\d,]+) steps of a batch of 64\), the network "
+                      r"reads ([\d.]+)% of the (\d+) test digits right", text)
+    assert found, "the digits paragraph is missing or reworded"
+    epochs, steps, accuracy, tests = found.groups()
+    assert int(epochs) == 30 and int(steps.replace(",", "")) == 30 * 23 and int(tests) == 360
+    wrong = re.search(r"The network still misreads (\d+) of the 360 test digits", text)
+    assert wrong and int(wrong.group(1)) == round(360 * (1 - float(accuracy) / 100)), wrong
+
+
 def test_api_reference_lists_every_public_name(book):
     from tinytorch.core import autograd
 
@@ -540,6 +608,37 @@ def _assert_diagrams_readable(cdp, mode):
     assert not poor, f"{mode}: diagram labels too faint (label, contrast, background, colour): {poor}"
 
 
+# Each matplotlib figure of the page, drawn for the light and for the dark page: (mode it was drawn for, shown,
+# loaded, shown width and height, pixel width and height, fits the window, CSS filter, background colour).
+_FIGURE_STATE = """[...document.querySelectorAll('figure.tt-figure')].map(f => {
+  const img = f.querySelector('img'), r = img.getBoundingClientRect(), style = getComputedStyle(img);
+  return [f.classList.contains('only-dark') ? 'dark' : 'light', getComputedStyle(f).display !== 'none' && r.width > 0,
+          img.complete && img.naturalWidth > 0, r.width, r.height, img.naturalWidth, img.naturalHeight,
+          r.left >= -1 && r.right <= window.innerWidth + 1, style.filter, style.backgroundColor]; })"""
+
+
+def _check_figures(cdp, mode, screen):
+    """The page shows the drawing made for its colour mode, whole, undistorted, without the theme's dark-mode
+    filter; each is screenshot as `06_autograd-<screen>-<mode>-<figure>.png`."""
+    _wait(lambda: all(loaded for _, shown, loaded, *_ in cdp.js(_FIGURE_STATE) if shown), 30, "the figures to load")
+    figures = cdp.js(_FIGURE_STATE)
+    assert len(figures) == 2 * len(FIGURES06), figures
+    for drawn_for, shown, loaded, width, height, pixels_wide, pixels_high, fits, css_filter, background in figures:
+        assert shown == (drawn_for == mode), f"{mode} page: a figure drawn for the {drawn_for} page is shown={shown}"
+        if shown:
+            assert fits and width >= min(300, cdp.js("window.innerWidth") - 60), (mode, screen, width, fits)
+            assert abs(height / width - pixels_high / pixels_wide) < 0.02, "the figure is distorted"
+            assert css_filter == "none" and background in ("rgba(0, 0, 0, 0)", "transparent"), (css_filter, background)
+    # drawn on the page's own background colour, so a figure reads as part of the page, not a box on it
+    paper = booktools.from_notebook("06", "FIGURE_THEMES")["FIGURE_THEMES"][mode]["figure.facecolor"]
+    rgb = "rgb({}, {}, {})".format(*(int(paper[i:i + 2], 16) for i in (1, 3, 5)))
+    assert cdp.js("getComputedStyle(document.body).backgroundColor") == rgb, (mode, paper)
+    for i, name in enumerate(("ladder", "memory", "training", "mistakes")):
+        cdp.js(f"document.querySelectorAll('figure.tt-figure.only-{mode}')[{i}].scrollIntoView({{block: 'start'}});"
+               " window.scrollBy(0, -60)")
+        cdp.screenshot(f"06_autograd-{screen}-{mode}-{name}.png")
+
+
 def _set_mode(cdp, url, mode):
     """Light or dark, as the theme's own switch stores it (in the site's localStorage), then load the page."""
     if not cdp.js("location.href").startswith(url.split("/modules/")[0]):
@@ -635,6 +734,7 @@ def test_module06_in_a_real_browser(browser, server):
 
     cdp.js(f"{_DIAGRAMS}[0].scrollIntoView({{block: 'start'}}); window.scrollBy(0, -120)")
     cdp.screenshot("06_autograd-desktop-light.png")
+    _check_figures(cdp, "light", "desktop")
     requests = _check_requests_and_console(cdp, server)
     assert any(u.endswith("mermaid.esm.min.mjs") for u in requests), "mermaid was not loaded from the site"
     assert any("/vendor/mathjax/" in u for u in requests), "MathJax was not loaded from the site"
@@ -651,6 +751,7 @@ def test_module06_dark_mode(browser, server):
     cdp.screenshot("06_autograd-desktop-dark.png")
     cdp.js(f"{_DIAGRAMS}[2].scrollIntoView({{block: 'start'}}); window.scrollBy(0, -80)")
     cdp.screenshot("06_autograd-desktop-dark-chain.png")
+    _check_figures(cdp, "dark", "desktop")
     _check_requests_and_console(cdp, server)
     _set_mode(cdp, url, "light")
 
@@ -687,6 +788,7 @@ def test_module06_on_a_phone(browser, server, mode):
         _assert_diagrams_readable(cdp, f"phone, {mode}")
         cdp.js(f"{_DIAGRAMS}[0].scrollIntoView({{block: 'start'}}); window.scrollBy(0, -60)")
         cdp.screenshot(f"06_autograd-phone-{mode}.png")
+        _check_figures(cdp, mode, "phone")
         _check_requests_and_console(cdp, server)
     finally:
         cdp.send("Emulation.clearDeviceMetricsOverride")

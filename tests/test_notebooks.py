@@ -19,3 +19,6 @@ def test_module_runs_as_a_notebook(module, tmp_path, monkeypatch):
     errors = [o for o in outputs if o.output_type == "error"]
     assert not errors
     assert any(o.output_type == "stream" for o in outputs), "the test cells print their results"
+    if module.number == "06":   # its figures (ladder, memory, training curves, misread digits) show in Jupyter
+        pictures = [o for o in outputs if "image/png" in o.get("data", {})]
+        assert len(pictures) == 4 and all(o.metadata["image/png"]["width"] >= 500 for o in pictures), pictures

@@ -1,9 +1,11 @@
 """Helpers for the book's code cells: tables, pictures and timings computed from the package itself.
 
-Everything here runs when a page executes, so the book cannot drift from `tito/registry.py` or from the code
-in `tinytorch/`: API text is read from the docstrings, graph pictures are drawn from `show_graph`, and a
-timing is a median of repeats, checked by `sane` so that an absurd one fails the build.
+Everything here runs when a page executes, so the book cannot drift from `tito/registry.py`, from the code
+in `tinytorch/` or from the student notebooks: API text is read from the docstrings, graph pictures are drawn
+from `show_graph`, code and figures come from the notebook's own cells (`from_notebook`), and a timing is a
+median of repeats, checked by `sane` so that an absurd one fails the build.
 """
+import ast
 import html
 import importlib
 import inspect
@@ -13,6 +15,7 @@ import sys
 import time
 from collections import namedtuple
 
+import nbformat
 from IPython.display import HTML, Markdown
 
 # Start-up speed: myst_nb imports nbformat, which imports jsonschema, which optionally imports `rfc3987_syntax`;
@@ -126,6 +129,67 @@ def mermaid(source, caption=None):
     source = source.mermaid() if hasattr(source, "mermaid") else str(source)
     options = f":caption: {caption}\n" if caption else ""
     return Markdown(f"```{{mermaid}}\n:align: center\n{options}\n{source}\n```")
+
+
+# ------------------------------------------------------------------------------------ the notebook's code
+
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+
+
+def _code_cells(number):
+    """(source, top-level statements) of each code cell of the module's student notebook."""
+    notebook = nbformat.read(find(number).notebook, as_version=4)
+    return [(cell.source, ast.parse(cell.source).body) for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _defined(statement):
+    """The names a top-level statement defines (a def, a class, an assignment's plain names)."""
+    if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+        return {statement.name}
+    targets = statement.targets if isinstance(statement, ast.Assign) else \
+        [statement.target] if isinstance(statement, ast.AnnAssign) else []
+    return {node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)}
+
+
+def notebook_cells(number, *names):
+    """The source of the student notebook's code cells that define `names` (at top level), in notebook order:
+    a page shows or runs the notebook's own code, never a copy of it."""
+    cells, found = [], set()
+    for source, statements in _code_cells(number):
+        defined = {name for s in statements for name in _defined(s)} & set(names)
+        if defined:
+            cells.append(source)
+            found |= defined
+    if set(names) - found:
+        raise LookupError(f"the module {number} notebook defines no {sorted(set(names) - found)}")
+    return cells
+
+
+def from_notebook(number, *names):
+    """Run the student notebook's cells that define `names` in a namespace like the notebook's own (the package
+    module the notebook exports, and every module it imports at top level); return that namespace.
+
+    Only cells made of definitions (imports, defs, classes, assignments) are run: a demo cell would run its
+    demo here, so asking for a name it defines is an error."""
+    namespace = dict(vars(importlib.import_module(f"tinytorch.{find(number).export}")))
+    imports = [s for _, statements in _code_cells(number) for s in statements
+               if isinstance(s, (ast.Import, ast.ImportFrom))]
+    exec(compile(ast.Module(imports, type_ignores=[]), f"<module {number} notebook: imports>", "exec"), namespace)
+    for source in notebook_cells(number, *names):
+        doing = [s for s in ast.parse(source).body if not isinstance(s, _DEFINITIONS)]
+        if doing:
+            raise ValueError(f"the module {number} notebook cell defining {sorted(names)} does more than define "
+                             f"(line {doing[0].lineno}: {ast.unparse(doing[0]).splitlines()[0]})")
+        exec(source, namespace)
+    return namespace
+
+
+def glue_figure(name, picture, make_figure, *args):
+    """Glue make_figure(*args), drawn by the notebook's `picture`, once per colour mode: `{name}_light` and
+    `{name}_dark`. A page shows each with `{glue:figure}` and `:figclass: only-light tt-figure` (or
+    `only-dark`), so the reader sees the drawing made for the page's colours."""
+    for theme in ("light", "dark"):
+        glue(f"{name}_{theme}", picture(make_figure, *args, theme=theme), display=False)
 
 
 # ---------------------------------------------------------------------------------------------- timings

@@ -1692,23 +1692,92 @@ if __name__ == "__main__":
 
 # %%
 def topological_ladder_experiment():
+    """Times your backward on ladders of 8 to 30 rungs; returns {rungs: seconds}."""
     x, h = ladder(10)   # first, a cheap check: a walk that visits nodes twice would take hours at 30 rungs
     visits = _count_applies(AddBackward, lambda: backward(h))
     assert visits == 10, f"your backward visited {visits} nodes of a 10-node ladder, each must be visited once"
-    for rungs in (16, 30):
+    times = {}
+    for rungs in range(8, 31, 2):
         x, h = ladder(rungs)
         start = time.perf_counter()
         backward(h)
-        elapsed = time.perf_counter() - start
+        times[rungs] = time.perf_counter() - start
+    for rungs in (16, 30):
         note = f"(recursive: {recursive_times[rungs] * 1e3:.1f} ms)" if rungs in recursive_times else \
             f"(recursive, extrapolated: about {recursive_times[16] * growth ** (rungs - 16):,.0f} s)" \
             if growth else ""
-        print(f"ladder of {rungs} rungs, topological walk: {elapsed * 1e3:.2f} ms {note}")
+        print(f"ladder of {rungs} rungs, topological walk: {times[rungs] * 1e3:.2f} ms {note}")
+    return times
+
+# %% [markdown]
+# The two columns of milliseconds read better as a picture. This notebook draws its figures with matplotlib:
+# each is a small function that returns a `Figure` (matplotlib's object API, no `pyplot`), and `show` displays
+# it below the cell. (The book draws the same functions in its light and its dark colours; in JupyterLab's
+# dark theme, `show(..., theme="dark")` does too.)
+
+# %%
+FIGURE_THEMES = {   # matplotlib settings (rcParams) of each colour theme; the series: Okabe and Ito's palette
+    theme: {"font.size": 13, "axes.grid": True, "axes.axisbelow": True,
+            "axes.spines.top": False, "axes.spines.right": False,
+            "figure.facecolor": paper, "axes.facecolor": paper, "legend.framealpha": 1, "legend.edgecolor": paper,
+            "text.color": ink, "axes.labelcolor": ink, "xtick.color": ink, "ytick.color": ink,
+            "axes.edgecolor": muted, "grid.color": faint,
+            "axes.prop_cycle": f"cycler(color={series})", "image.cmap": digits}
+    for theme, paper, ink, muted, faint, series, digits in (    # paper and ink: the book's page and text
+        ("light", "#ffffff", "#222832", "#6e7781", "#d8dee4", ["#0072B2", "#D55E00"], "gray_r"),
+        ("dark", "#121212", "#ced6dd", "#8b949e", "#343b46", ["#56B4E9", "#E69F00"], "gray"),
+    )
+}
 
 
+def picture(make_figure, *args, theme="light"):
+    """make_figure(*args) drawn in the theme's colours, as a PNG image that Jupyter (and the book) displays.
+
+    A Figure made without pyplot has no display of its own; savefig draws it with the Agg backend."""
+    from io import BytesIO
+    import matplotlib
+    from IPython.display import Image
+    with matplotlib.rc_context(FIGURE_THEMES[theme]):
+        figure = make_figure(*args)
+        png = BytesIO()
+        figure.savefig(png, format="png", dpi=2 * figure.dpi)
+    return Image(png.getvalue(), retina=True)   # shown at half its pixel size: sharp on any screen
+
+
+def show(make_figure, *args, theme="light"):
+    """Display make_figure(*args) below the cell. Run as a script, or without matplotlib, one line says so."""
+    from IPython import get_ipython
+    from IPython.display import display
+    try:
+        image = picture(make_figure, *args, theme=theme)
+    except ImportError as error:
+        print(f"(no figure: {error}; `pip install matplotlib` to see it)")
+        return
+    if get_ipython() is None:
+        print(f"({make_figure.__name__}: drawn; open the notebook in Jupyter to see it)")
+    else:
+        display(image)
+
+# %%
+def ladder_figure(walks):
+    """Time of each walk against the height of the ladder, on a log scale. walks: {name: {rungs: seconds}}."""
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(6.0, 3.8), layout="constrained")
+    ax = figure.add_subplot()
+    for name, times in walks.items():
+        ax.plot(list(times), [seconds * 1e3 for seconds in times.values()], marker="o", label=name)
+    ax.set(yscale="log", xlabel="rungs of the ladder (h = h + h, repeated)", ylabel="one backward pass (ms)")
+    ax.yaxis.set_major_formatter("{x:g}")         # 0.1, 1, 10 rather than powers of ten
+    figure.legend(loc="outside upper center")     # above the plot, where it hides no line
+    return figure
+
+# %%
+topological_times = {}
 if DEMOS:
     with needs("exercise 6.2 (backward)"):
-        topological_ladder_experiment()
+        topological_times = topological_ladder_experiment()
+    if topological_times:
+        show(ladder_figure, {"recursive walk": recursive_times, "topological walk (your backward)": topological_times})
 
 # %% [markdown]
 # ## 7. Accumulation, `zero_grad`, `detach`, `retain_grad`
@@ -2239,6 +2308,57 @@ h = Tanh()(fused)
 print(f"... followed by tanh (which saves its input and its output): {graph_memory(h) / 1024 ** 2:.2f} MiB")
 
 # %% [markdown]
+# Tensor by tensor (read from the graphs: the tensors their nodes keep), the difference is the product `x @ W`.
+# The addition's node holds on to its inputs, so the product's array stays alive, although the gradient of a sum
+# needs none of its values; the fused node never puts that tensor in the graph.
+
+# %%
+def saved_by_tensor(y, names):
+    """Bytes of each tensor that y's graph keeps for the backward pass, by name (names: {name: tensor}, in the
+    order to show them). A kept tensor that `names` leaves out is an error: nothing goes uncounted."""
+    if y._grad_fn is None:
+        raise ValueError("this tensor has no graph: its operation recorded no node")
+    kept = {id(t) for node in _graph_nodes(y) if node._grad_fn is not None
+            for t in node._grad_fn.saved_tensors if isinstance(t, Tensor)}
+    unnamed = kept - {id(t) for t in names.values()}
+    if unnamed:
+        raise ValueError(f"the graph keeps {len(unnamed)} tensor(s) that `names` does not name")
+    return {name: t.data.nbytes for name, t in names.items() if id(t) in kept}
+
+
+def memory_figure(graphs):
+    """A bar for each tensor each graph keeps, in KiB. graphs: {graph name: {tensor name: bytes}}."""
+    from matplotlib.figure import Figure
+    tensors = list(dict.fromkeys(name for saved in graphs.values() for name in saved))
+    figure = Figure(figsize=(6.0, 4.0), layout="constrained")
+    ax = figure.add_subplot()
+    height = 0.8 / len(graphs)
+    for i, (graph, saved) in enumerate(graphs.items()):
+        kib = [saved.get(name, 0) / 1024 for name in tensors]
+        bars = ax.barh([row + i * height for row in range(len(tensors))], kib, height,
+                       label=f"{graph}: {sum(kib):,.0f} KiB")
+        ax.bar_label(bars, [f"{k:,.0f} KiB" if name in saved else "not kept" for name, k in zip(tensors, kib)],
+                     padding=3)
+    ax.set_yticks([row + height * (len(graphs) - 1) / 2 for row in range(len(tensors))], tensors)
+    ax.set(xlabel="KiB kept for the backward pass", ylabel="saved tensor")
+    ax.invert_yaxis()
+    ax.margins(x=0.25)
+    ax.grid(axis="y", visible=False)
+    figure.legend(loc="outside upper center")         # above the bars: they leave no room beside them
+    return figure
+
+# %%
+saved = {}
+if DEMOS:
+    with needs("exercise 8 (enable_autograd)"):
+        product = x @ layer.weight
+        names = {"x": x, "W": layer.weight, "b": layer.bias, "x @ W": product}
+        saved = {"x @ W + b (two nodes)": saved_by_tensor(product + layer.bias, names),
+                 "Linear (one fused node)": saved_by_tensor(layer(x), names)}
+    if saved:
+        show(memory_figure, saved)
+
+# %% [markdown]
 # And what recording costs in time: the per-operation overhead of building a node (measured on a tiny tensor,
 # so the arithmetic itself is negligible), and one training step of a small MLP.
 
@@ -2341,6 +2461,8 @@ with needs("exercises 6.2, 7 and 8 (backward, zero_grad, enable_autograd)"):
 
 # %%
 def train_digits(epochs=30, batch_size=64, lr=0.1, seed=0):
+    """Train the MLP; returns its test accuracy, training time and steps, each epoch's mean training loss and
+    test accuracy, and the test images with their labels and the network's predictions."""
     from sklearn.datasets import load_digits
     enable_autograd(quiet=True)
     digits = load_digits()
@@ -2357,8 +2479,13 @@ def train_digits(epochs=30, batch_size=64, lr=0.1, seed=0):
             x = layer(x)
         return x
 
-    start, steps = time.perf_counter(), 0
+    def predict(x):
+        with no_grad():
+            return forward(Tensor(x)).data.argmax(axis=1)
+
+    seconds, steps, losses, accuracies = 0.0, 0, [], []
     for epoch in range(epochs):
+        start, batch_losses = time.perf_counter(), []
         shuffle = rng.permutation(split)
         for i in range(0, split, batch_size):
             idx = shuffle[i:i + batch_size]
@@ -2368,20 +2495,64 @@ def train_digits(epochs=30, batch_size=64, lr=0.1, seed=0):
             loss.backward()
             for p in params:
                 p.data -= lr * p.grad
+            batch_losses.append(float(loss.data))
             steps += 1
-    elapsed = time.perf_counter() - start
-    with no_grad():
-        predictions = forward(Tensor(images[split:])).data.argmax(axis=1)
-    return float(np.mean(predictions == labels[split:])), elapsed, float(loss.data), steps
+        seconds += time.perf_counter() - start     # the test below is not training: not timed
+        losses.append(float(np.mean(batch_losses)))
+        predictions = predict(images[split:])
+        accuracies.append(float(np.mean(predictions == labels[split:])))
+    return {"accuracy": accuracies[-1], "seconds": seconds, "steps": steps, "losses": losses,
+            "accuracies": accuracies, "images": images[split:], "labels": labels[split:], "predictions": predictions}
+
+# %% [markdown]
+# Two pictures of the run: the loss and the test accuracy after each epoch, and some of the test digits the
+# network still gets wrong (would you have read them right?).
+
+# %%
+def training_figure(losses, accuracies):
+    """Mean training loss and test accuracy after each epoch, side by side."""
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(6.0, 3.0), layout="constrained")
+    loss_ax, accuracy_ax = figure.subplots(1, 2)
+    epochs = range(1, len(losses) + 1)
+    loss_ax.plot(epochs, losses, color="C0")
+    loss_ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)")
+    accuracy_ax.plot(epochs, [100 * a for a in accuracies], color="C1")
+    accuracy_ax.set(xlabel="epoch", ylabel="test accuracy (%)")
+    return figure
 
 
+def mistakes_figure(images, labels, predictions, count=8):
+    """The first `count` test digits the network gets wrong, each with its true and its predicted label."""
+    from matplotlib.figure import Figure
+    wrong = np.flatnonzero(labels != predictions)
+    shown = wrong[:count]
+    rows = max(1, (len(shown) + 3) // 4)                    # four digits a row
+    figure = Figure(figsize=(6.0, 0.4 + 2.0 * rows), layout="constrained")
+    figure.suptitle(f"{len(wrong)} of the {len(labels)} test digits are read wrong"
+                    + (f"; the first {len(shown)}:" if len(shown) else ""))
+    axes = figure.subplots(rows, 4, squeeze=False).ravel()
+    for ax, i in zip(axes, shown):
+        ax.imshow(images[i].reshape(8, 8), vmin=0, vmax=1)
+        ax.set(title=f"true {labels[i]}\npredicted {predictions[i]}", xticks=[], yticks=[])
+        ax.spines[:].set_visible(True)             # a frame: the digit's blank border is part of the image
+    for ax in axes[len(shown):]:
+        ax.set_axis_off()
+    return figure
+
+# %%
+digits_run = None
 if DEMOS:
     with needs("every exercise above"):
-        accuracy, seconds, final_loss, steps = train_digits()
-        print(f"digits: test accuracy {accuracy:.1%} after {seconds:.1f} s of training, {steps} steps "
+        digits_run = train_digits()
+        seconds, steps = digits_run["seconds"], digits_run["steps"]
+        print(f"digits: test accuracy {digits_run['accuracy']:.1%} after {seconds:.1f} s of training, {steps} steps "
               f"({seconds / steps * 1e3:.2f} ms per forward+backward+update step, batch 64, 64-64-10 MLP); "
-              f"last batch loss {final_loss:.3f}")
-        assert accuracy >= 0.95, "the demo should reach 95% test accuracy"
+              f"mean loss of the last epoch {digits_run['losses'][-1]:.3f}")
+        assert digits_run["accuracy"] >= 0.95, "the demo should reach 95% test accuracy"
+    if digits_run:
+        show(training_figure, digits_run["losses"], digits_run["accuracies"])
+        show(mistakes_figure, digits_run["images"], digits_run["labels"], digits_run["predictions"])
 
 # %% [markdown]
 # ## Summary

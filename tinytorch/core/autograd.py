@@ -652,7 +652,7 @@ def retain_grad(self):
     self._retains_grad = True
     return self
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-056
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-060
 def layer(original, rule):
     """Recorder for `layer.forward(x)`: one fused node `rule(x, *layer.parameters())`.
 
@@ -737,7 +737,7 @@ def enable_autograd(quiet=False):
     if not quiet:
         print(f"autograd enabled: {len(DIFFERENTIABLE_OPS)} differentiable operations")
 
-# %% ../../src/06_autograd/06_autograd.py #06_autograd-063
+# %% ../../src/06_autograd/06_autograd.py #06_autograd-067
 class GradcheckError(AssertionError):
     """Raised by gradcheck when autograd and central differences disagree."""
 
