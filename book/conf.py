@@ -48,7 +48,7 @@ myst_substitutions = {
     "binder_all": f"[Launch Binder]({links.binder_url('modules', REPOSITORIES)})",
 }
 for _m in MODULES:
-    _nb = _m.notebook.relative_to(ROOT).as_posix()
+    _nb = _m.notebook.as_posix()
     myst_substitutions[f"binder_{_m.number}"] = f"[Launch Binder]({links.binder_url(_nb, REPOSITORIES)})"
     myst_substitutions[f"colab_{_m.number}"] = f"[Open in Colab]({links.colab_url(_nb, REPOSITORIES)})"
     myst_substitutions[f"view_{_m.number}"] = f"[View the notebook]({links.student_file_url(_nb, REPOSITORIES)})"
@@ -59,7 +59,7 @@ for _m in MODULES:
 # The cache lives in a folder named after a hash of the package sources, the student notebooks, the registry and
 # the page helpers, so a changed package re-executes
 # every page (a cached figure can never disagree with the code) while an unchanged rebuild is fast.
-_inputs = (sorted((ROOT / "tinytorch").rglob("*.py")) + [m.notebook for m in MODULES]   # pages read both
+_inputs = (sorted((ROOT / "tinytorch").rglob("*.py")) + [ROOT / m.notebook for m in MODULES]   # pages read both
            + [ROOT / "tito" / "registry.py", ROOT / "tito" / "booktools.py"])
 _package_hash = hashlib.sha256(b"".join(p.read_bytes() for p in _inputs))
 nb_execution_mode = "cache"
@@ -106,7 +106,7 @@ mermaid_height = "auto"     # the diagram's own height, not a fixed 500px box
 def _notebook_download(app, module):
     """The site path of the student notebook that a page's {download} link copied into _downloads/."""
     for source, (_, destination) in app.env.dlfiles.items():
-        if (app.srcdir / source).resolve() == module.notebook:
+        if (app.srcdir / source).resolve() == ROOT / module.notebook:
             return f"_downloads/{Path(destination).as_posix()}"
     return None
 
@@ -126,7 +126,7 @@ def _page_buttons(app, pagename, templatename, context, doctree):
             group["buttons"].insert(0, student)
     if module is None:
         return
-    notebook = module.notebook.relative_to(ROOT).as_posix()
+    notebook = module.notebook.as_posix()
     download = _notebook_download(app, module)
     if download is None:
         raise RuntimeError(f"{pagename}: the page has no {{download}} link to {notebook} (use {{{{ download_"

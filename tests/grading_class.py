@@ -41,7 +41,7 @@ def make_course(course: Path) -> Path:
     module = registry.find(ASSIGNMENT)
     course.mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_bytes((ROOT / "course" / "nbgrader_config.py").read_bytes())
-    source.write(source.load(module.source), course / "source" / ASSIGNMENT / NOTEBOOK)
+    source.write(source.load(ROOT / module.source), course / "source" / ASSIGNMENT / NOTEBOOK)
     result = Course(course).nbgrader().generate_assignment(ASSIGNMENT, force=True)
     assert result["success"], result["log"]
     return course

@@ -319,14 +319,14 @@ def test_no_link_to_a_solution(book):
     assert not bad, "links that reach solutions:\n" + "\n".join(bad)
     assert student_links >= 3 * len(MODULES), "the module pages link to the student repository"
     launch = _Page(PAGE06.read_text(encoding="utf-8")).links
-    notebook = find("06").notebook.relative_to(ROOT).as_posix()
+    notebook = find("06").notebook.as_posix()
     for url in (links.binder_url(notebook, addresses), links.colab_url(notebook, addresses)):
         assert any(u == url for _, u in launch), f"Module 06 has no launch link {url}"
 
 
 def test_no_solution_line_on_any_page(book):
     graded = [m for m in MODULES if m.graded]
-    notebooks = [source.load(m.source) for m in MODULES]
+    notebooks = [source.load(ROOT / m.source) for m in MODULES]
     public = [nb for m, nb in zip(MODULES, notebooks) if m not in graded]
     secrets = source.secret_lines(notebooks, public_solutions=public)
     assert len(secrets) > 50
@@ -368,7 +368,7 @@ def test_download_links_give_the_student_notebooks(book):
         assert targets, f"{module.slug}: no download link for {module.notebook.name}"
         for url in targets:
             copy = (page.parent / url).resolve()
-            assert copy.read_bytes() == module.notebook.read_bytes(), f"{url} is not the student notebook"
+            assert copy.read_bytes() == (ROOT / module.notebook).read_bytes(), f"{url} is not the student notebook"
             nbformat.validate(nbformat.read(copy, as_version=4))
 
 
@@ -697,7 +697,7 @@ def test_module06_in_a_real_browser(browser, server):
     header = cdp.js("[...document.querySelectorAll('.article-header-buttons a')].map(a => [a.innerText.trim(),"
                     " a.getAttribute('href')])")
     texts = {text: href for text, href in header}
-    notebook = find("06").notebook.relative_to(ROOT).as_posix()
+    notebook = find("06").notebook.as_posix()
     assert texts.get("Binder") == links.binder_url(notebook), header
     assert texts.get("Colab") == links.colab_url(notebook), header
     assert texts.get("Student notebook (.ipynb)", "").endswith("autograd.ipynb"), header
@@ -710,7 +710,7 @@ def test_module06_in_a_real_browser(browser, server):
     assert len(downloads) >= 2, downloads
     for href in set(downloads):
         fetched = cdp.js(f"fetch({json.dumps(href)}).then(r => r.ok ? r.text() : 'HTTP ' + r.status)")
-        assert fetched.encode() == find("06").notebook.read_bytes(), f"{href} is not the student notebook"
+        assert fetched.encode() == (ROOT / find("06").notebook).read_bytes(), f"{href} is not the student notebook"
 
     # copy buttons: on code, not on printed output; a click copies the code itself
     assert cdp.js("document.querySelectorAll('.output.stream').length") >= 5

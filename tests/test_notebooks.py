@@ -10,7 +10,7 @@ from tito.registry import MODULES, ROOT
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.slug)
 def test_module_runs_as_a_notebook(module, tmp_path, monkeypatch):
-    notebook = source.load(module.source)
+    notebook = source.load(ROOT / module.source)
     # The kernel inherits the environment: make it import this tree's tinytorch.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}})

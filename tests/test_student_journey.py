@@ -17,7 +17,7 @@ from tito import registry, source
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULE = registry.find("06")
-NOTEBOOK = MODULE.notebook.relative_to(ROOT)
+NOTEBOOK = MODULE.notebook
 BOUND = 120   # seconds any cell, and any `tito module complete` run on a wrong notebook, may take (they need ~10)
 
 # A correct solution in other words than the reference's: for each solution cell, the code for each of its stubs.
@@ -209,7 +209,7 @@ def release_notebook(repo):
 def reference_answers():
     """The reference's solution regions, per solution cell (what a student who followed the text would write)."""
     answers = {}
-    for cell in source.load(MODULE.source).cells:
+    for cell in source.load(ROOT / MODULE.source).cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
             bodies = [body for marker, body in source.regions(cell.source) if marker == source.SOLUTION[0]]
             answers[cell.metadata["nbgrader"]["grade_id"]] = ["\n".join(line[_indent(body):] for line in body)

@@ -25,7 +25,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 from myst_nb import glue  # noqa: E402  (re-exported: the pages' `glue` is myst_nb's)
 
-from .registry import MODULES, find
+from .registry import MODULES, ROOT, find
 
 
 # ------------------------------------------------------------------------------------------------ tables
@@ -138,7 +138,7 @@ _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.A
 
 def _code_cells(number):
     """(source, top-level statements) of each code cell of the module's student notebook."""
-    notebook = nbformat.read(find(number).notebook, as_version=4)
+    notebook = nbformat.read(ROOT / find(number).notebook, as_version=4)
     return [(cell.source, ast.parse(cell.source).body) for cell in notebook.cells if cell.cell_type == "code"]
 
 

@@ -12,8 +12,8 @@ INPUTS = ("pyproject.toml", "tito", "src", "course/nbgrader_config.py", "tinytor
 
 def generated_files(root: Path):
     """Every file the pipeline owns, relative to root."""
-    files = {module.package_file.relative_to(ROOT) for module in MODULES}
-    files |= {module.notebook.relative_to(ROOT) for module in MODULES}
+    files = {module.package_file for module in MODULES}
+    files |= {module.notebook for module in MODULES}
     files.add(Path("tinytorch/_modidx.py"))
     # Also anything that looks generated but no module owns any more (a stale leftover).
     files |= {p.relative_to(root) for p in (root / "tinytorch" / "core").glob("*.py") if p.name != "__init__.py"}

@@ -63,12 +63,12 @@ def cmd_test(args):
         table.add_column(column)
     failed = False
     for module in _modules(args.modules):
-        tests = sorted(module.test_file.parent.glob(f"test_{module.slug}*.py"))
+        tests = sorted((ROOT / module.test_file).parent.glob(f"test_{module.slug}*.py"))
         suite = _run([sys.executable, "-m", "pytest", "-q", *map(str, tests)]) if tests else None
         verdicts = [module.slug, "no tests" if suite is None else _verdict(suite)]
         failed |= suite not in (0, None)
         if AUTHOR_TREE:
-            script = _run([sys.executable, str(module.source)])
+            script = _run([sys.executable, str(ROOT / module.source)])
             failed |= script != 0
             verdicts.insert(1, _verdict(script))
         table.add_row(*verdicts)
@@ -124,7 +124,7 @@ def cmd_export(args):
 
     for module in _modules(args.modules, args.all):
         target = export.export_module(module)
-        console.print(f"exported {module.source.relative_to(ROOT)} -> {target.relative_to(ROOT)}")
+        console.print(f"exported {module.source} -> {target.relative_to(ROOT)}")
     export.build_index()
     return 0
 

@@ -138,7 +138,7 @@ def notebook_locations(output: str, module_file: Path, notebook) -> list:
 
 def complete(module, root=ROOT) -> int:
     """Check the student's notebook, export it into the package, then run the module's package tests."""
-    path = root / module.notebook.relative_to(ROOT)
+    path = root / module.notebook
     if not path.exists():
         print(f"tito module complete: {path} not found", file=sys.stderr)
         return 2

@@ -97,7 +97,7 @@ def export_notebook(notebook_path, origin: str, root=ROOT):
 
 def build_notebook(module, root=ROOT) -> Path:
     """src/NN_name/NN_name.py -> build/nbs/NN_name.ipynb (validated, stable ids)."""
-    notebook = source.load(root / module.source.relative_to(ROOT))
+    notebook = source.load(root / module.source)
     path = root / "build" / "nbs" / f"{module.slug}.ipynb"
     source.write(notebook, path)
     return path
@@ -105,7 +105,7 @@ def build_notebook(module, root=ROOT) -> Path:
 
 def export_module(module, root=ROOT) -> Path:
     notebook = build_notebook(module, root)
-    origin = module.source.relative_to(ROOT).as_posix()
+    origin = module.source.as_posix()
     return export_notebook(notebook, origin, root)
 
 

@@ -20,21 +20,23 @@ class Module:
     def slug(self) -> str:
         return f"{self.number}_{self.name}"
 
+    # Paths relative to a repository's root: `root / module.source` in the author tree, a scratch copy or a
+    # student repository alike (ROOT is this checkout's).
     @property
     def source(self) -> Path:
-        return ROOT / "src" / self.slug / f"{self.slug}.py"
+        return Path("src") / self.slug / f"{self.slug}.py"
 
     @property
     def notebook(self) -> Path:
-        return ROOT / "modules" / self.slug / f"{self.name}.ipynb"
+        return Path("modules") / self.slug / f"{self.name}.ipynb"
 
     @property
     def package_file(self) -> Path:
-        return ROOT / "tinytorch" / Path(*self.export.split(".")).with_suffix(".py")
+        return Path("tinytorch", *self.export.split(".")).with_suffix(".py")
 
     @property
     def test_file(self) -> Path:
-        return ROOT / "tests" / "modules" / f"test_{self.slug}.py"
+        return Path("tests") / "modules" / f"test_{self.slug}.py"
 
 
 MODULES = (

@@ -40,8 +40,8 @@ def release(modules, root=ROOT, out=None, course=None):
     if not config.exists():   # a new course directory ($TITO_COURSE): start from the repository's configuration
         config.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / "course" / "nbgrader_config.py", config)
-    known = [m for m in MODULES if (root / m.source.relative_to(ROOT)).exists()]
-    sources = {m: source.load(root / m.source.relative_to(ROOT)) for m in {*known, *modules}}
+    known = [m for m in MODULES if (root / m.source).exists()]
+    sources = {m: source.load(root / m.source) for m in {*known, *modules}}
     secrets = source.secret_lines(sources.values())
     for module in modules:
         source.write(sources[module], course.source(module))

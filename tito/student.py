@@ -87,7 +87,7 @@ def student_readme(graded, root=ROOT) -> str:
     from .links import binder_url, repositories
 
     first = graded[0] if graded else MODULES[-1]
-    notebook = first.notebook.relative_to(ROOT).as_posix()
+    notebook = first.notebook.as_posix()
     return STUDENT_README.format(binder=binder_url(notebook, repositories(root / "pyproject.toml")),
                                  graded=", ".join(m.number for m in graded) or "none", notebook=notebook,
                                  number=first.number)
@@ -99,8 +99,8 @@ def write_package(out: Path, graded, root=ROOT) -> Path:
     _copy(root / "tinytorch", out, "tinytorch")
     (out / "tinytorch" / "_modidx.py").unlink(missing_ok=True)
     for module in graded:
-        (out / module.package_file.relative_to(ROOT)).unlink(missing_ok=True)
-        notebook = module.notebook.relative_to(ROOT)
+        (out / module.package_file).unlink(missing_ok=True)
+        notebook = module.notebook
         export.export_notebook(root / notebook, notebook.as_posix(), out)
     return out / "tinytorch"
 
@@ -111,7 +111,7 @@ def release_package(root=ROOT) -> dict:
     Built once (nbdev exports each graded module from its stubbed notebook) and cached in build/sandbox/.
     """
     graded = [m for m in MODULES if m.graded]
-    inputs = sorted((root / "tinytorch").rglob("*.py")) + [root / m.notebook.relative_to(ROOT) for m in graded]
+    inputs = sorted((root / "tinytorch").rglob("*.py")) + [root / m.notebook for m in graded]
     digest = hashlib.sha256(b"".join(p.relative_to(root).as_posix().encode() + p.read_bytes() for p in inputs))
     cache = root / "build" / "sandbox" / f"package-{digest.hexdigest()[:20]}.json"
     if cache.exists():
@@ -129,7 +129,7 @@ def release_package(root=ROOT) -> dict:
 
 def _secrets(graded, root=ROOT):
     """Lines of hidden tests (every module) and of solutions (graded modules) that no student file may show."""
-    sources = {m: source.load(root / m.source.relative_to(ROOT)) for m in MODULES}
+    sources = {m: source.load(root / m.source) for m in MODULES}
     public = [notebook for m, notebook in sources.items() if m not in graded]
     return source.secret_lines(sources.values(), public_solutions=public)
 

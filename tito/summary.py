@@ -9,10 +9,10 @@ def products():
     """(product, location, present?) for everything the course builds."""
     rows = [("package", "tinytorch/ (import tinytorch)", (ROOT / "tinytorch" / "__init__.py").exists())]
     for m in MODULES:
-        rows.append((f"{m.number} {m.title}: package file", str(m.package_file.relative_to(ROOT)),
-                     m.package_file.exists()))
-        rows.append((f"{m.number} {m.title}: student notebook", str(m.notebook.relative_to(ROOT)),
-                     m.notebook.exists()))
+        rows.append((f"{m.number} {m.title}: package file", str(m.package_file),
+                     (ROOT / m.package_file).exists()))
+        rows.append((f"{m.number} {m.title}: student notebook", str(m.notebook),
+                     (ROOT / m.notebook).exists()))
     rows.append(("nbgrader course", "course/ (source/, release/, gradebook.db)",
                  (ROOT / "course" / "release").exists()))
     book = ROOT / "book" / "_build" / "html" / "index.html"
