@@ -43,6 +43,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Any, Dict, Integer
 
 from . import sandbox as sandboxing
+from .course import default
 
 GUARD_NOTE = "[tito guard] restored before this test:"
 GUARD_SOURCE = (Path(__file__).parent / "guard.py").read_text(encoding="utf-8")
@@ -88,7 +89,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 class LimitedKernelManager(AsyncKernelManager):
     """--no-sandbox: the kernel runs as the grader, with only a memory limit (RLIMIT_AS)."""
 
-    memory = 4096
+    memory = default("memory")
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -154,8 +155,8 @@ class GuardedExecute(Execute):
     """nbgrader's Execute in a sandbox, with a notebook time limit, crash handling and the tamper guard."""
 
     sandbox = Any(None, help="a tito.sandbox.Sandbox; None runs the kernel unsandboxed (--no-sandbox)")
-    notebook_timeout = Integer(600, help="seconds the whole notebook may run").tag(config=True)
-    memory = Integer(4096, help="MiB of address space of an unsandboxed kernel").tag(config=True)
+    notebook_timeout = Integer(default("notebook_timeout"), help="seconds the whole notebook may run").tag(config=True)
+    memory = Integer(default("memory"), help="MiB of address space of an unsandboxed kernel").tag(config=True)
     definitions = Dict(None, allow_none=True, help="instructor_definitions() of the source notebook; "
                                                    "None: read the course's source notebook")
     keep = Any(None, help="bound_names() of the source notebook")

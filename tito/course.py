@@ -56,6 +56,11 @@ STATUS_NAMES = tuple(status.name for status in STATUSES)
 NOT_RUN = ("missing", "invalid-json", "error")
 
 
+def default(name: str) -> int:
+    """A limit's default value."""
+    return next(limit.default for limit in LIMITS if limit.name == name)
+
+
 def limits_help() -> str:
     """The limits as the CLI's help lists them."""
     return "\n".join(f"  {limit.variable:22s}{limit.meaning} (default {limit.default})" for limit in LIMITS)
