@@ -1417,6 +1417,14 @@ def ladder(rungs):
     return x, h
 
 
+def time_walk(walk, rungs):
+    """Seconds that `walk` (a backward function) takes on a ladder of `rungs`, and the ladder's input x."""
+    x, h = ladder(rungs)
+    start = time.perf_counter()
+    walk(h)
+    return time.perf_counter() - start, x
+
+
 def _count_applies(rule, run):
     """How many times `run()` calls `rule.apply` (the tests count node visits instead of timing them)."""
     calls = []
@@ -1432,10 +1440,7 @@ def _count_applies(rule, run):
 def recursive_ladder_experiment():
     times = {}
     for rungs in range(8, 17, 2):
-        x, h = ladder(rungs)
-        start = time.perf_counter()
-        backward_recursive(h)
-        times[rungs] = time.perf_counter() - start
+        times[rungs], x = time_walk(backward_recursive, rungs)
         print(f"ladder of {rungs:2d} rungs: recursive walk {times[rungs] * 1e3:8.2f} ms, "
               f"x.grad = {x.grad[0]:.0f} (2**{rungs} = {2 ** rungs})")
     growth = (times[16] / times[8]) ** (1 / 8)
@@ -1696,12 +1701,7 @@ def topological_ladder_experiment():
     x, h = ladder(10)   # first, a cheap check: a walk that visits nodes twice would take hours at 30 rungs
     visits = _count_applies(AddBackward, lambda: backward(h))
     assert visits == 10, f"your backward visited {visits} nodes of a 10-node ladder, each must be visited once"
-    times = {}
-    for rungs in range(8, 31, 2):
-        x, h = ladder(rungs)
-        start = time.perf_counter()
-        backward(h)
-        times[rungs] = time.perf_counter() - start
+    times = {rungs: time_walk(backward, rungs)[0] for rungs in range(8, 31, 2)}
     for rungs in (16, 30):
         note = f"(recursive: {recursive_times[rungs] * 1e3:.1f} ms)" if rungs in recursive_times else \
             f"(recursive, extrapolated: about {recursive_times[16] * growth ** (rungs - 16):,.0f} s)" \
