@@ -28,7 +28,7 @@ c.OverwriteCells.add_missing_cells = True
 
 # `tito grade` runs nbgrader's preprocessors itself and executes notebooks in sandboxes. Should anyone run
 # `nbgrader autograde` or the formgrader's autograde button instead, their kernels are sandboxed the same way:
-# tito.autograde.GuardedExecute is nbgrader's Execute with the kernel in a bubblewrap sandbox, crash handling
+# tito.autograde.SandboxedExecute is nbgrader's Execute with the kernel in a bubblewrap sandbox, crash handling
 # and the tamper guard.
 c.Autograde.autograde_preprocessors = [
     "tito.autograde.SandboxedExecute",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nbformat
 
+from tito.source import grade_id
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT, NOTEBOOK = "06_autograd", "autograd.ipynb"
 
@@ -54,10 +56,6 @@ def release_notebook(course):
 
 def source_notebook(course):
     return nbformat.read(Path(course) / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
-
-
-def grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def index_of(nb, gid):
@@ -241,7 +239,7 @@ try:
 except OSError as error:
     print(error)''',
         "daemon": f'''import subprocess
-subprocess.Popen(["sh", "-c", "sleep 20 # {DAEMON_MARKER}\\necho forged > {output}"], start_new_session=True,
+subprocess.Popen(["sh", "-c", "sleep 3600 # {DAEMON_MARKER}\\necho forged > {output}"], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)''',
         "kill-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
         "flood": "print('x' * 1_900_000)   # just under a cell's limit; the notebook holds this cell 6 times",

@@ -226,6 +226,7 @@ def test_module06_digits_demo_ran(book):
     assert found, "the digits paragraph is missing or reworded"
     epochs, steps, accuracy, tests = found.groups()
     assert int(epochs) == 30 and int(steps.replace(",", "")) == 30 * 23 and int(tests) == 360
+    assert float(accuracy) >= 95, f"the network reads only {accuracy}% of the test digits right"
     wrong = re.search(r"The network still misreads (\d+) of the 360 test digits", text)
     assert wrong and int(wrong.group(1)) == round(360 * (1 - float(accuracy) / 100)), wrong
 

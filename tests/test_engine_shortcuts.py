@@ -1,6 +1,7 @@
 """Checks of the engine's performance shortcuts (no graph when none is needed, gradients stored without a
 copy): they must not change what users see."""
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +9,9 @@ import pytest
 from tinytorch.core import autograd
 from tinytorch.core.layers import Linear
 from tinytorch.core.tensor import Tensor
+
+sys.path.insert(0, str(Path(__file__).parent / "modules"))
+from test_06_autograd import EXAMPLES  # noqa: E402 (one example per registered operation)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -131,3 +135,14 @@ def test_fused_linear_skips_the_product_node_and_matches_the_two_node_graph():
     frozen = Tensor(x.data)                     # nothing requires grad -> no node at all
     layer.weight.requires_grad = layer.bias.requires_grad = False
     assert layer(frozen)._grad_fn is None
+
+
+@pytest.mark.parametrize("name", sorted(autograd.DIFFERENTIABLE_OPS))
+def test_every_rule_keeps_float32(name):
+    """The reference rules give a float32 graph float32 gradients (float64 would spread to the next matmul). Not
+    asked of students: the engine casts each gradient to its input's dtype anyway."""
+    fn, arrays = EXAMPLES[name]
+    out = fn(*[Tensor(np.asarray(a, dtype=np.float32), requires_grad=True) for a in arrays])
+    grads = out._grad_fn.apply(np.full(out.shape, 0.5, dtype=np.float32))
+    dtypes = [str(np.asarray(g).dtype) for g in grads if g is not None]
+    assert dtypes and set(dtypes) == {"float32"}, f"{name}: gradients of dtypes {dtypes}"

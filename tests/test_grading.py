@@ -111,12 +111,16 @@ def graded(tmp_path_factory):
     grading_class.build_class(subs, course)
     where = {"course": course, "repo": ROOT, "site": sysconfig.get_paths()["purelib"], "output": tmp / "grades.csv"}
     hostile = grading_class.build_hostile_class(subs, course, where)
-    before = {"subs": hashes(subs), "tracked": tracked_files(), "venv": venv_listing(),
-              "source": hashes(course / "source")}
+    def outside_the_run():   # what grading must leave as it was
+        return {"subs": hashes(subs), "tracked": tracked_files(), "venv": venv_listing(),
+                "source": hashes(course / "source")}
+
+    before = outside_the_run()
     started = time.monotonic()
     done = tito_grade(course, subs, tmp / "grades.csv", "--jobs", "2")
-    return {"course": course, "subs": subs, "tmp": tmp, "before": before, "hostile": hostile, "output": done.stdout,
-            "seconds": time.monotonic() - started}
+    seconds = time.monotonic() - started
+    return {"course": course, "subs": subs, "tmp": tmp, "before": before, "after": outside_the_run(),
+            "hostile": hostile, "output": done.stdout, "seconds": seconds}
 
 
 def rows_of(path):
@@ -151,21 +155,38 @@ def test_hostile_and_honest_cases(graded):
 
 
 def test_nothing_outside_the_run_changed(graded):
-    before = graded["before"]
-    assert hashes(graded["subs"]) == before["subs"], "submissions are never modified"
-    assert tracked_files() == before["tracked"], "a tracked file of the repository changed"
-    assert venv_listing() == before["venv"], "the grader's site-packages changed"
-    assert hashes(graded["course"] / "source") == before["source"], "course/source changed"
+    """Compared right after the run (later tests resubmit on purpose)."""
+    before, after = graded["before"], graded["after"]
+    assert after["subs"] == before["subs"], "submissions are never modified"
+    assert after["tracked"] == before["tracked"], "a tracked file of the repository changed"
+    assert after["venv"] == before["venv"], "the grader's site-packages changed"
+    assert after["source"] == before["source"], "course/source changed"
+
+
+def escaped_sandbox_processes():
+    """Processes of a sandbox uid that no bwrap holds any more (another test's sandbox, running now, is held)."""
+    from tito.sandbox import UID_BASE
+
+    table = {}
+    listing = subprocess.run(["ps", "-eo", "pid=,ppid=,uid=,comm="], capture_output=True, text=True).stdout
+    for line in listing.splitlines():
+        pid, ppid, uid, command = line.split(None, 3)
+        table[pid] = (ppid, int(uid), command)
+
+    def held(pid):
+        while pid in table and table[pid][2] != "bwrap":
+            pid = table[pid][0]
+        return pid in table
+    return [(pid, command) for pid, (_, uid, command) in table.items() if uid >= UID_BASE and not held(pid)]
 
 
 def test_no_process_of_the_run_is_left(graded):
     alive = subprocess.run(["pgrep", "-f", grading_class.DAEMON_MARKER], capture_output=True, text=True)
+    if alive.stdout:   # the daemon sleeps an hour: end it, then fail
+        subprocess.run(["pkill", "-f", grading_class.DAEMON_MARKER])
     assert alive.stdout == "", f"a daemon survived its sandbox: {alive.stdout}"
     if os.geteuid() == 0:   # sandboxes run as uids from UID_BASE on
-        from tito.sandbox import UID_BASE
-
-        users = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
-        assert not [uid for uid in users if int(uid) >= UID_BASE], "a sandbox process is still alive"
+        assert escaped_sandbox_processes() == [], "a sandbox process outlived its sandbox"
 
 
 def test_only_the_grader_wrote_the_gradebook(graded):

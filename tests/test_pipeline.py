@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tito import check, complete, export, release, source, student
+from tito import check, complete, export, registry, release, source, student
 from tito.registry import MODULES, ROOT, Module
 
 FIXTURE = Path(__file__).parent / "fixtures" / "99_demo.py"
@@ -208,3 +208,24 @@ def test_committed_student_notebooks_hold_no_secret(module):
     notebook = nbformat.read(ROOT / module.notebook, as_version=4)
     release.check_student_notebook(notebook, module.notebook.name, secrets)
     assert json.loads((ROOT / module.notebook).read_text())["nbformat"] == 4
+
+
+def test_package_lines_are_traced_to_their_notebook_cell_lines():
+    """`tito module complete` names the cell line a failing package line came from, although export dropped the
+    exercise paragraphs of docstrings above it (so counting lines from the cell's start would be wrong)."""
+    module = registry.find("06")
+    notebook = source.load(ROOT / module.source)
+    module_file = ROOT / "tinytorch" / "core" / "autograd.py"
+    lines = module_file.read_text(encoding="utf-8").splitlines()
+    checked = 0
+    for number, text in enumerate(lines, 1):
+        if not text.strip().startswith(("raise ", "return ")):
+            continue
+        (where,) = complete.notebook_locations(f"{module_file.name}:{number}", module_file, notebook)
+        line, index = re.search(r"is line (\d+) of cell (\d+)", where).groups()
+        code = notebook.cells[int(index)].source.splitlines()
+        assert code[int(line) - 1] == text, f"{where}: the cell's line is {code[int(line) - 1]!r}, not {text!r}"
+        checked += 1
+    assert checked > 50
+    assert complete.notebook_locations("tests/modules/test_06_autograd.py:485", module_file, notebook) == [], \
+        "a line of the test file is not a line of the module"

@@ -17,8 +17,8 @@ grader alone scores the notebook and writes the gradebook, grades.csv and the re
   changed while the tests ran; if something did, or if the guard did not answer with its secret token, the
   cell gets an error (0 points).
 
-course/nbgrader_config.py names GuardedExecute as nbgrader's own executor too, so `nbgrader autograde` and the
-formgrader run kernels in the same sandbox.
+course/nbgrader_config.py names SandboxedExecute (GuardedExecute with tito's sandbox) as nbgrader's own executor,
+so `nbgrader autograde` and the formgrader run kernels in the same sandbox.
 """
 import ast
 import asyncio

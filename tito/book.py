@@ -14,6 +14,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+from . import TitoError
 from .registry import ROOT
 
 BOOK = ROOT / "book"
@@ -53,7 +54,7 @@ def _fetch(name, version, integrity):
     if not tarball.exists():
         npm = shutil.which("npm")
         if npm is None:
-            raise RuntimeError(f"the book needs {name}@{version} from npm, and `npm` is not installed "
+            raise TitoError(f"the book needs {name}@{version} from npm, and `npm` is not installed "
                                "(install Node.js and npm, e.g. `apt-get install -y npm`)")
         out = subprocess.run([npm, "pack", f"{name}@{version}", "--json", "--pack-destination", str(NPM_CACHE)],
                              check=True, capture_output=True, text=True).stdout

@@ -152,7 +152,8 @@ def cmd_book(args):
 
 
 def cmd_bench(args):
-    options = (["--quick"] if args.quick else []) + (["--json", args.json] if args.json else [])
+    options = (["--quick"] if args.quick else []) + (["--json", args.json] if args.json else []) + \
+        (["--threads", str(args.threads)] if args.threads else [])
     return _run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *options])
 
 
@@ -227,6 +228,7 @@ def _author_commands(sub):
     bench = sub.add_parser("bench", help="run the benchmark suite (benchmarks/run.py)")
     bench.add_argument("--quick", action="store_true", help="tiny sizes and repeats: check that every row works")
     bench.add_argument("--json", metavar="FILE", help="where to write the figures")
+    bench.add_argument("--threads", type=int, metavar="N", help="BLAS threads (1: steadier figures on a busy machine)")
     bench.set_defaults(func=cmd_bench)
 
 

@@ -20,14 +20,11 @@ from pathlib import Path
 import nbformat
 
 from . import export
+from .source import grade_id as _grade_id
 from .registry import ROOT
 
 CELL_TIMEOUT = 300   # seconds: far above any correct cell; a cell past it is stuck (e.g. an exponential walk)
 MARKER = re.compile(r"^# %% \S+ #(\S+)$")
-
-
-def _grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 def section_of(notebook, index: int) -> str:
@@ -125,15 +122,29 @@ def notebook_locations(output: str, module_file: Path, notebook) -> list:
     lines = module_file.read_text(encoding="utf-8").splitlines()
     cells = {cell.get("id"): index for index, cell in enumerate(notebook.cells)}
     found = []
-    for number in dict.fromkeys(int(n) for n in re.findall(rf"{re.escape(module_file.name)}:(\d+)", output)):
+    pattern = rf"(?<![\w.]){re.escape(module_file.name)}:(\d+)"   # autograd.py:12, not test_06_autograd.py:12
+    for number in dict.fromkeys(int(n) for n in re.findall(pattern, output)):
         for back in range(number - 1, -1, -1):
             match = MARKER.match(lines[back]) if back < len(lines) else None
             if match and match.group(1) in cells:
                 index = cells[match.group(1)]
-                found.append(f"{module_file.name} line {number} is line {number - back} of the code in "
-                             f"{describe(notebook, index)} (after its `#| export` line)")
+                line = _cell_line(notebook.cells[index].source, lines[number - 1], number - back)
+                found.append(f"{module_file.name} line {number} is line {line} of "
+                             f"{describe(notebook, index)} (counting its `#| export` line as line 1)")
                 break
     return found
+
+
+def _cell_line(cell_source: str, exported: str, offset: int) -> int:
+    """The line of the cell that the exported line `exported` came from, `offset` lines below the cell's marker.
+
+    Export drops whole lines only (the exercise paragraphs of docstrings, grading markers), so it is the
+    first equal line at or after the same offset."""
+    code = cell_source.splitlines()
+    for number in range(offset, len(code) + 1):
+        if code[number - 1].rstrip() == exported.rstrip():
+            return number
+    return offset
 
 
 def complete(module, root=ROOT) -> int:

@@ -27,7 +27,7 @@ LIMITS = (
                                                              "its CPU time)"),
     Limit("memory", "TITO_MEMORY_LIMIT", 4096, "MiB of address space per process in the sandbox"),
     Limit("processes", "TITO_PROCESS_LIMIT", 64, "processes and threads per sandbox"),
-    Limit("disk", "TITO_DISK_LIMIT", 256, "MiB the sandbox may write (its home and /tmp; also the largest file)"),
+    Limit("disk", "TITO_DISK_LIMIT", 256, "MiB the sandbox may write in its home, and as much in its /tmp (also the largest file)"),
 )
 
 

@@ -35,6 +35,7 @@ from rich.table import Table
 from . import autograde, sandbox, student
 from . import TitoError
 from .course import STATUS_NAMES, Course
+from .source import grade_id as _grade_id
 
 # The grader's own code: a change to any of these regrades everything.
 GRADER = [Path(__file__).parent / name for name in ("autograde.py", "guard.py", "grade.py", "sandbox.py")]
@@ -54,10 +55,6 @@ def _parse(code: str) -> ast.Module:
         return ast.parse(code)
     except SyntaxError:  # IPython magics
         return ast.Module(body=[], type_ignores=[])
-
-
-def _grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
 class Assignment:
@@ -82,7 +79,8 @@ class Assignment:
         self.keep = sorted(autograde.bound_names(source))
         self.limits = course.limits
         self.package = student.release_package() if sandboxed else None
-        grader = b"".join(path.read_bytes() for path in GRADER)
+        config = course.root / "nbgrader_config.py"   # e.g. late penalties: a change regrades everyone
+        grader = b"".join(path.read_bytes() for path in [*GRADER, config] if path.exists())
         self.key_base = sha256(source_path.read_bytes() + grader + json.dumps(
             [self.limits, self.package and self.package["key"]], sort_keys=True).encode())
 
@@ -100,16 +98,19 @@ class Submission:
 
     def __init__(self, student_id: str, path: Path, assignment: Assignment):
         self.student, self.path, self.assignment = student_id, path, assignment
+        # read once: what is graded, hashed into the record and copied to course/submitted is the same bytes,
+        # even if the student resubmits while the class is being graded
+        self.data = path.read_bytes() if path.is_file() else None
         self.problem, self.notebook = self._read()
 
     def _read(self):
         """(None, notebook) when it can be graded, else ((status, detail), None)."""
-        if not self.path.exists():
+        if self.data is None:
             folder = self.path.parent
             others = sorted(p.name for p in folder.glob("*.ipynb")) if folder.exists() else []
             return ("missing", f"found {', '.join(others)}" if others else "no notebook"), None
         try:  # utf-8-sig: a notebook saved with a byte-order mark is still a notebook
-            notebook = nbformat.reads(self.path.read_text(encoding="utf-8-sig"), as_version=4)
+            notebook = nbformat.reads(self.data.decode("utf-8-sig"), as_version=4)
             nbformat.validate(notebook)
         except Exception as error:  # bad JSON, bad encoding or not a notebook: all mean "cannot be graded"
             return ("invalid-json", str(error).splitlines()[0][:200]), None
@@ -117,7 +118,7 @@ class Submission:
 
     @property
     def key(self) -> str:
-        return sha256((self.assignment.key_base + sha256(self.path.read_bytes())).encode())
+        return sha256((self.assignment.key_base + sha256(self.data)).encode())
 
     def duplicated(self) -> list:
         """grade_ids that appear on more than one cell (a pasted copy): nbgrader grades only the last."""
@@ -266,8 +267,8 @@ def row_for(submission: Submission, result: dict, grader: Grader) -> dict:
         status, detail = "tampered", f"redefines {', '.join(helpers)}"
     elif status == "ok" and duplicated:
         status, detail = "duplicate", f"pasted twice: {', '.join(duplicated)} (the last copy was graded)"
-    elif status == "ok" and submission.edited_locked_cells():
-        status, detail = "restored", f"put back: {', '.join(submission.edited_locked_cells())}"
+    elif status == "ok" and (edited := submission.edited_locked_cells()):
+        status, detail = "restored", f"put back: {', '.join(edited)}"
     points = {gid: cells.get(gid, 0.0) for gid in a.points}
     return {"student_id": submission.student, "assignment": a.id, "score": sum(points.values()),
             "max_score": a.max_score, "status": status, "detail": detail, "sandbox": sandbox_name, "cells": points}
@@ -308,7 +309,7 @@ def stage(submission: Submission) -> None:
     if submission.path.resolve() != target.resolve():
         shutil.rmtree(target.parent, ignore_errors=True)
         target.parent.mkdir(parents=True)
-        shutil.copyfile(submission.path, target)
+        target.write_bytes(submission.data)
 
 
 def number(x: float) -> str:

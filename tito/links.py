@@ -12,6 +12,8 @@ import tomllib
 from pathlib import Path
 from urllib.parse import quote
 
+from . import TitoError
+
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 KEYS = ("student_repository", "author_repository", "branch")
 BINDER = "https://mybinder.org"
@@ -24,10 +26,10 @@ def repositories(pyproject=PYPROJECT):
         table = tomllib.load(file).get("tool", {}).get("tito", {})
     missing = [key for key in KEYS if not table.get(key)]
     if missing:
-        raise KeyError(f"{pyproject}: [tool.tito] needs {', '.join(missing)}")
+        raise TitoError(f"{pyproject}: [tool.tito] needs {', '.join(missing)}")
     for key in ("student_repository", "author_repository"):
         if not _github_path(table[key]):
-            raise ValueError(f"{pyproject}: [tool.tito] {key} = {table[key]!r} is not "
+            raise TitoError(f"{pyproject}: [tool.tito] {key} = {table[key]!r} is not "
                              "https://github.com/OWNER/NAME (Binder and Colab open GitHub repositories)")
     return {key: table[key].rstrip("/") for key in KEYS}
 

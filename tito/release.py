@@ -4,12 +4,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import source
+from . import TitoError, source
 from .course import Course
 from .registry import MODULES, ROOT
 
 
-class LeakError(RuntimeError):
+class LeakError(TitoError, RuntimeError):
     """A student notebook would have shown part of a solution or a hidden test."""
 
 

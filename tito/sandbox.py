@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -119,10 +120,9 @@ def materialize(package: dict) -> Path:
     Kept in a cache under the temporary directory (a Dask worker receives the files with each job), with its
     bytecode compiled, since the sandbox cannot write `__pycache__`.
     """
-    folder = CACHE / package["key"]
+    folder = _private(CACHE) / package["key"]
     if (folder / "tinytorch").is_dir():
         return folder
-    CACHE.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=CACHE))
     for name, text in package["files"].items():
         path = scratch / "tinytorch" / name
@@ -174,9 +174,7 @@ class Sandbox:
                 args += ["--ro-bind", str(path), str(path)]
         prefix = Path(sys.base_prefix)
         if Path("/usr") not in (prefix, *prefix.parents):
-            for parent in reversed(prefix.parents[:-1]):   # e.g. /root/.pyenv (0700 on the host) made traversable
-                args += ["--perms", "0755", "--dir", str(parent)]
-            args += ["--ro-bind", str(prefix), str(prefix)]
+            args += [*_traversable_parents(prefix), "--ro-bind", str(prefix), str(prefix)]
         for folder in _hidden_site_folders():
             args += ["--tmpfs", folder, "--remount-ro", folder]
         return args
@@ -193,7 +191,8 @@ class Sandbox:
     def _writable(self, sockets: Path) -> list:
         size = str(self.limits["disk"] * 2**20)
         return ["--perms", "0777", "--size", size, "--tmpfs", HOME, "--perms", "01777", "--size", size,
-                "--tmpfs", "/tmp", "--bind", str(sockets), str(sockets), "--chdir", HOME]
+                "--tmpfs", "/tmp", *_traversable_parents(sockets), "--bind", str(sockets), str(sockets),
+                "--chdir", HOME]
 
     @staticmethod
     def _variables() -> list:
@@ -216,6 +215,26 @@ class Sandbox:
                 f"--fsize={limits['disk'] * mib}", f"--cpu={limits['notebook_timeout']}", "--core=0", "--"]
 
 
+def _private(folder: Path) -> Path:
+    """`folder` (made if missing), refused unless it is ours and nobody else can write in it: it lies in the
+    shared temporary directory, where another user could have made it first to plant a package or a lock."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise TitoError(f"{folder} is not a folder of this user's that only it can write to: remove it and "
+                        "grade again")
+    return folder
+
+
+def _traversable_parents(path: Path) -> list:
+    """bwrap arguments that create `path`'s parents inside the sandbox, each 0755 (bwrap's default, 0700 when
+    it runs as root, would keep the sandbox's uid out of e.g. /root/.pyenv or a $TMPDIR below /tmp)."""
+    args = []
+    for parent in reversed(path.parents[:-1]):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
 def _tasks_of(uid: int) -> int:
     """Threads the user runs now: RLIMIT_NPROC counts them all, the sandbox's and the rest."""
     count = 0
@@ -235,7 +254,7 @@ def uid_slot():
     if not _is_root():
         yield None
         return
-    SLOTS.mkdir(mode=0o700, exist_ok=True)
+    _private(SLOTS)
     for number in range(1024):
         handle = open(SLOTS / f"{number}.lock", "w")
         try:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import TitoError
+
 SOLUTION = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 MARKERS = SOLUTION + HIDDEN
@@ -16,14 +18,19 @@ STUB = ("# YOUR CODE HERE", 'raise NotImplementedError("not written yet: replace
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
-class SourceError(ValueError):
+class SourceError(TitoError, ValueError):
     """A malformed source file; the message names the file and the cell."""
 
 
+def grade_id(cell):
+    """The cell's nbgrader grade_id, or None."""
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
 def _where(path, index, cell):
-    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    gid = grade_id(cell)
     first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else "<empty>"
-    label = f"grade_id {grade_id!r}" if grade_id else f"starting {first!r}"
+    label = f"grade_id {gid!r}" if gid else f"starting {first!r}"
     return f"{path}: cell {index} ({label})"
 
 

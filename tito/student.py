@@ -111,8 +111,11 @@ def release_package(root=ROOT) -> dict:
     Built once (nbdev exports each graded module from its stubbed notebook) and cached in build/sandbox/.
     """
     graded = [m for m in MODULES if m.graded]
-    inputs = sorted((root / "tinytorch").rglob("*.py")) + [root / m.notebook for m in graded]
-    digest = hashlib.sha256(b"".join(p.relative_to(root).as_posix().encode() + p.read_bytes() for p in inputs))
+    inputs = sorted((root / "tinytorch").rglob("*.py")) + [root / m.notebook for m in graded] + \
+        [root / "pyproject.toml"]   # nbdev's settings, which with tito/export.py decide what is written
+    digest = hashlib.sha256(Path(export.__file__).read_bytes())
+    for path in inputs:
+        digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
     cache = root / "build" / "sandbox" / f"package-{digest.hexdigest()[:20]}.json"
     if cache.exists():
         return json.loads(cache.read_text(encoding="utf-8"))
@@ -147,4 +150,4 @@ def check_no_secrets(out: Path, graded, root=ROOT) -> None:
     if found:
         listing = "\n".join(f"  {where}: {line!r}" for where, line in found[:10])
         shutil.rmtree(out)
-        raise RuntimeError(f"the student repository would reveal solution or hidden-test lines:\n{listing}")
+        raise TitoError(f"the student repository would reveal solution or hidden-test lines:\n{listing}")

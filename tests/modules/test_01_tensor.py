@@ -76,6 +76,16 @@ def test_dtype_can_be_chosen():
     assert Tensor([1, 0], dtype=bool).dtype == bool and Tensor([1.5], dtype=np.int64).tolist() == [1]
 
 
+def test_shape_operations_keep_the_dtype():
+    """A mask stays a mask through reshape, permute, indexing and clone (a float mask would index by position)."""
+    x = Tensor([[5.0, -1.0, 7.0]])
+    mask = x > 0
+    for same in (mask.reshape(-1), mask.permute(1, 0).reshape(-1), mask[0], mask.clone().reshape(3), mask.flatten()):
+        assert same.dtype == bool, f"{same!r} lost the bool dtype"
+        assert x.reshape(-1)[same].tolist() == [5.0, 7.0]
+    assert x.argmax(axis=1).reshape(1, 1).dtype == np.int64
+
+
 # ---- element-wise arithmetic -------------------------------------------------------------------
 BINARY = [(lambda a, b: a + b), (lambda a, b: a - b), (lambda a, b: a * b)]
 

@@ -629,6 +629,7 @@ def test_detach():
     y = (d * x).sum()
     y.backward()
     assert np.allclose(x.grad, [2.0, 4.0]), "gradient must not flow through the detached branch"
+    assert (x > 1).detach().dtype == bool, "detach keeps the dtype"
 
 
 def test_constants_record_nothing():
@@ -734,6 +735,17 @@ def test_gradcheck_reports_a_wrong_rule_and_restores_dtype(registry):
     assert all(s in str(error.value) for s in ("input 0", "expected", "got", "element"))
     assert Tensor.default_dtype == np.float32
     assert Tensor([1.0]).dtype == np.float32
+
+
+def test_gradcheck_reports_a_nan_gradient(registry):
+    @differentiates(Tensor, "__mul__", binary)
+    class NanMul(Function):
+        def apply(self, grad_output):
+            return np.full_like(grad_output, np.nan), None
+
+    enable_autograd(quiet=True)
+    with pytest.raises(GradcheckError, match="input 0.*got nan"):
+        gradcheck(lambda a, b: a * b, T([1.0, 2.0]), Tensor([3.0, -1.0]))
 
 
 def test_gradcheck_needs_a_recorded_graph():

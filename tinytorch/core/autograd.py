@@ -315,7 +315,7 @@ class MaxBackward(_ReduceBackward):
     def apply(self, grad_output):
         (x,) = self.saved_tensors
         mask = x.data == self._expand(self.out)
-        share = mask / mask.sum(axis=self.axis, keepdims=True)
+        share = mask / mask.sum(axis=self.axis, keepdims=True, dtype=grad_output.dtype)
         return (share * self._expand(grad_output),)
 
 # %% ../../src/06_autograd/06_autograd.py #shape-backward
@@ -396,7 +396,7 @@ class GELUBackward(_OutputBackward):
 
     def apply(self, grad_output):
         (x,) = self.saved_tensors
-        c, k = np.sqrt(2 / np.pi), 0.044715
+        c, k = (2 / np.pi) ** 0.5, 0.044715         # Python floats: they keep x's dtype
         inner = np.clip(x.data, -20, 20)
         t = np.tanh(c * (inner + k * inner ** 3))
         return (grad_output * (0.5 * (1 + t) + 0.5 * x.data * (1 - t ** 2) * c * (1 + 3 * k * inner ** 2)),)
@@ -522,7 +522,7 @@ class MaximumBackward(Function):
 
     def apply(self, grad_output):
         a, b = self.saved_tensors
-        share = self._share(a.data, b.data)
+        share = self._share(a.data, b.data).astype(grad_output.dtype)
         return (grad_output * share if _needs(a) else None, grad_output * (1 - share) if _needs(b) else None)
 
 
@@ -551,8 +551,8 @@ def unbroadcast(grad, shape):
 
 # %% ../../src/06_autograd/06_autograd.py #06_autograd-048
 def _start_gradient(tensor, gradient):
-    """The gradient backward() starts from, checked: ones for a one-element tensor, else a copy of
-    `gradient` (the caller keeps their array)."""
+    """The gradient backward() starts from, checked: a copy of `gradient` (the caller keeps their array), or
+    ones when it is None and the tensor has one element."""
     if not tensor.requires_grad:
         raise RuntimeError("backward(): this tensor does not require grad and has no graph; create the "
                            "parameters with requires_grad=True (and enable autograd) before the forward pass")
@@ -643,8 +643,8 @@ def zero_grad(self):
 
 
 def detach(self):
-    """A tensor with the same data, cut from the graph."""
-    return Tensor(self.data)
+    """A tensor with the same data and dtype, cut from the graph."""
+    return Tensor(self.data, dtype=self.dtype)
 
 
 def retain_grad(self):
@@ -708,8 +708,9 @@ def _gc_paused(function):
     """`function`, with Python's cyclic garbage collector paused while it runs.
 
     Why: a backward pass allocates a few short-lived objects per node, and every few hundred allocations
-    wake the collector, which then scans the graph's (acyclic) objects again: on a 1,000,000-node graph that
-    doubled the time of `backward()`. Nothing the walk allocates can form a reference cycle.
+    wake the collector, which then scans the graph's (acyclic) objects again: on a chain of 1,000,000
+    additions, `backward()` takes about 12 % longer with the collector on. Nothing the walk allocates can
+    form a reference cycle.
     """
     @functools.wraps(function)
     def paused(*args, **kwargs):
@@ -786,8 +787,11 @@ def _central_differences(fn, xs, x, upstream, eps):
 
 def _compare(index, got, expected, atol, rtol):
     """Raise GradcheckError naming the input and its worst element when autograd and the differences disagree."""
+    if got.shape != expected.shape:
+        raise GradcheckError(f"gradcheck: gradient of input {index} has shape {got.shape}, "
+                             f"the input has shape {expected.shape}")
     excess = np.abs(got - expected) - (atol + rtol * np.abs(expected))
-    if np.any(excess > 0):
+    if not np.all(excess <= 0):                     # written so that a NaN counts as wrong
         worst = np.unravel_index(np.argmax(excess), expected.shape) if expected.ndim else ()
         raise GradcheckError(
             f"gradcheck: gradient of input {index} (shape {expected.shape}) is wrong; worst element {worst}: "

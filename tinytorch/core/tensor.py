@@ -209,7 +209,7 @@ class Tensor:
 
     def clone(self):
         """A copy with its own memory."""
-        return Tensor(self.data.copy())
+        return Tensor(self.data.copy(), dtype=self.dtype)
 
     # ---- comparisons: boolean tensors, no gradient -----------------------------------------------
     # Defining == makes Python drop the inherited hash; Tensors stay hashable by identity, as in PyTorch.
@@ -281,7 +281,7 @@ class Tensor:
         if list(shape).count(-1) > 1:
             raise ValueError(f"reshape: only one dimension can be -1, got shape {shape}")
         try:
-            return Tensor(self.data.reshape(shape))
+            return Tensor(self.data.reshape(shape), dtype=self.dtype)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape tensor of shape {self.shape} (size {self.size}) "
                              f"into shape {shape}") from None
@@ -339,7 +339,7 @@ class Tensor:
 
     def permute(self, *axes):
         """Reorder all axes, e.g. `(N, H, W, C).permute(0, 3, 1, 2)` gives `(N, C, H, W)`."""
-        return Tensor(np.transpose(self.data, self._permutation(*axes)))
+        return Tensor(np.transpose(self.data, self._permutation(*axes)), dtype=self.dtype)
 
     def _permutation(self, *axes):
         """`permute`'s arguments as a tuple of non-negative axes, checked (autograd reuses it)."""
@@ -354,7 +354,7 @@ class Tensor:
 
     def __getitem__(self, key):
         """Indexing with ints, slices, integer index arrays or boolean masks (as NumPy)."""
-        return Tensor(self.data[self._index_key(key)])
+        return Tensor(self.data[self._index_key(key)], dtype=self.dtype)
 
     def _index_key(self, key):
         """`key` as NumPy takes it: a Tensor key becomes an int64 index array (or a bool mask)."""
