@@ -242,6 +242,16 @@ except OSError as error:
 subprocess.Popen(["sh", "-c", "sleep 3600 # {DAEMON_MARKER}\\necho forged > {output}"], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)''',
         "kill-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+        # the host folder that holds this kernel's sockets: fill the host's disk, or swap a socket for another
+        "sockets": '''import os, sys
+folder = os.path.dirname(sys.argv[sys.argv.index("-f") + 1])
+for name in ("filler.bin", "kernel.json"):
+    try:
+        with open(os.path.join(folder, name), "ab") as f:
+            f.write(b"x" * 2**20)
+        print("wrote into the socket folder:", name)
+    except OSError as error:
+        print("socket folder sealed:", type(error).__name__)''',
         "flood": "print('x' * 1_900_000)   # just under a cell's limit; the notebook holds this cell 6 times",
         "disk-bomb": '''import os
 chunk = b"x" * 2**20

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import nbformat
 import pytest
 
 pytest.importorskip("nbgrader")
@@ -187,6 +188,14 @@ def test_no_process_of_the_run_is_left(graded):
     assert alive.stdout == "", f"a daemon survived its sandbox: {alive.stdout}"
     if os.geteuid() == 0:   # sandboxes run as uids from UID_BASE on
         assert escaped_sandbox_processes() == [], "a sandbox process outlived its sandbox"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user the sandbox shares the grader's uid")
+def test_the_socket_folder_is_sealed_before_the_notebook_runs(graded):
+    executed = nbformat.read(graded["course"] / "autograded" / "attack-sockets" / "06_autograd" / "autograd.ipynb",
+                             as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert printed.count("socket folder sealed: PermissionError") == 2 and "wrote into" not in printed, printed
 
 
 def test_only_the_grader_wrote_the_gradebook(graded):

@@ -73,6 +73,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw.update(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(self.sockets), env={"PATH": os.environ.get("PATH", "")})
         return await super()._async_launch_kernel(kernel_cmd, **kw)
 
+    def seal(self):
+        """Once the kernel has made its sockets, give their folder back to the grader: the kernel can then
+        neither fill the host's disk there nor swap a socket. (A grader that is not root shares its uid with
+        the sandbox: nothing to give back.)"""
+        if self.sandbox.uid is not None:
+            for path in (self.sockets, Path(self.connection_file)):
+                os.chown(path, os.getuid(), os.getgid())
+            os.chmod(self.sockets, 0o755)
+
     async def _async_interrupt_kernel(self):
         """Interrupt by message: a signal to bwrap would not reach the kernel inside its PID namespace."""
         self._connect_control_socket()
@@ -255,6 +264,8 @@ class GuardedExecute(Execute):
         run_sync(self.km.shutdown_kernel)(now=True)
 
     def _start_guard(self):
+        if isinstance(self.km, SandboxedKernelManager):   # before the notebook's first cell runs
+            self.km.seal()
         self._guard = f"__tito_guard_{self._token[:8]}"
         keep = tuple(sorted({"exit", "quit", "get_ipython", "display", *(self.keep or ())}))
         code = (f"exec({GUARD_SOURCE!r}, __tito_namespace := {{'__name__': 'tito_guard'}})\n"
